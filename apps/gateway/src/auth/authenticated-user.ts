@@ -1,0 +1,6 @@
+/** Who a request or connection acts for, from a verified user token. */
+export interface AuthenticatedUser {
+  readonly id: string;
+  /** Token expiry in epoch milliseconds; null for a token without `exp`. */
+  readonly expiresAt: number | null;
+}

@@ -1,0 +1,132 @@
+import type { ServerResponse } from 'node:http';
+import type { DeliveryStats, FeedSink, FeedSubscription, NotificationEnvelope } from '@app/notifications';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import {
+  HEARTBEAT_FRAME,
+  notificationFrame,
+  openingFrame,
+  RESET_FRAME,
+  retryFrame,
+  TOKEN_EXPIRED_FRAME,
+} from './sse-frames';
+
+/**
+ * Unsent bytes a client may have queued in this process before it is cut off.
+ * Node buffers what the kernel will not take; past this bound the client is
+ * not reading, and it resumes with Last-Event-ID once it reconnects.
+ */
+export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** setTimeout cannot wait longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface SseConnectionOptions {
+  readonly retryMs: number;
+  readonly stats: DeliveryStats;
+  readonly onClose: (connection: SseConnection) => void;
+}
+
+/**
+ * One SSE client: frames what the feed gives it, owns its back-pressure
+ * (bounded buffer, then cut off) and its end (token expiry, shutdown,
+ * disconnect). It frees its feed subscription and timers once the response closes.
+ */
+export class SseConnection implements FeedSink {
+  private subscription: FeedSubscription | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private started = false;
+  private closed = false;
+
+  constructor(
+    private readonly response: ServerResponse,
+    readonly user: AuthenticatedUser,
+    private readonly options: SseConnectionOptions,
+  ) {
+    if (response.destroyed) {
+      this.closed = true;
+      return;
+    }
+    response.once('close', () => this.release());
+    if (user.expiresAt !== null) {
+      const delay = Math.min(Math.max(user.expiresAt - Date.now(), 0), MAX_TIMER_MS);
+      this.expiryTimer = setTimeout(() => this.end(TOKEN_EXPIRED_FRAME), delay);
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Hands over the feed subscription; closes it at once if the client already left. */
+  attach(subscription: FeedSubscription): void {
+    if (this.closed) subscription.close();
+    else this.subscription = subscription;
+  }
+
+  start(position: string): void {
+    if (this.closed || this.started) return;
+    this.started = true;
+    const socket = this.response.socket;
+    socket?.setNoDelay(true);
+    socket?.setKeepAlive(true);
+    this.response.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    this.write(openingFrame(this.options.retryMs, position));
+  }
+
+  reset(): void {
+    this.write(RESET_FRAME);
+  }
+
+  notification(envelope: NotificationEnvelope, live: boolean): void {
+    if (!this.write(envelope.encode(notificationFrame))) return;
+    if (live) this.options.stats.recordDelivery(envelope.publishedAtMs, Date.now());
+    else this.options.stats.delivered++;
+  }
+
+  fail(): void {
+    this.end(null);
+  }
+
+  heartbeat(): void {
+    this.write(HEARTBEAT_FRAME);
+  }
+
+  /** Ends the stream gracefully with a last `retry:`, so the client comes back after `retryMs`. */
+  endWithRetry(retryMs: number): void {
+    this.end(retryFrame(retryMs));
+  }
+
+  private write(frame: Buffer): boolean {
+    if (this.closed || !this.started) return false;
+    if (this.response.writableLength > SSE_MAX_BUFFERED_BYTES) {
+      // Too slow: drop it rather than let its backlog grow this process.
+      this.response.destroy();
+      this.release();
+      return false;
+    }
+    this.response.write(frame);
+    return true;
+  }
+
+  private end(lastFrame: Buffer | null): void {
+    if (this.closed) return;
+    if (lastFrame !== null) this.write(lastFrame);
+    this.response.end();
+    this.release();
+  }
+
+  private release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    this.subscription?.close();
+    this.subscription = null;
+    this.options.onClose(this);
+  }
+}

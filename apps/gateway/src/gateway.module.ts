@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TerminusModule } from '@nestjs/terminus';
+import { type AppConfig, NotificationsModule } from '@app/notifications';
+import { DevTokenController } from './auth/dev-token.controller';
+import { InternalKeyGuard } from './auth/internal-key.guard';
+import { UserAuthGuard } from './auth/user-auth.guard';
+import { UserTokenVerifier } from './auth/user-token.verifier';
+import { EventsController } from './events/events.controller';
+import { SseConnections } from './events/sse-connections';
+import { NotificationsController } from './notifications/notifications.controller';
+import { HealthController } from './ops/health.controller';
+import { MetricsController } from './ops/metrics.controller';
+import { RedisHealthIndicator } from './ops/redis.health';
+
+/** The gateway process: every channel adapter over the notifications library. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        NotificationsModule.forRoot(config),
+        JwtModule.register({
+          secret: config.jwtSecret,
+          signOptions: { algorithm: 'HS256' },
+          verifyOptions: { algorithms: ['HS256'] },
+        }),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [
+        EventsController,
+        NotificationsController,
+        HealthController,
+        MetricsController,
+        ...(config.production ? [] : [DevTokenController]),
+      ],
+      providers: [UserTokenVerifier, UserAuthGuard, InternalKeyGuard, SseConnections, RedisHealthIndicator],
+    };
+  }
+}

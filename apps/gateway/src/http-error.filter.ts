@@ -1,0 +1,64 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { InvalidInputError, isRedisUnavailable, NotFoundError, UnauthorizedError } from '@app/notifications';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  field?: string;
+}
+
+/**
+ * Every HTTP error as one JSON shape: `{ statusCode, error, message, field? }`.
+ * Domain errors map to 400 (naming the field), 401 and 404; Redis being away
+ * is a 503 the client may retry; anything else is a logged 500.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (response.headersSent) {
+      // A stream already under way cannot change its status: just end it.
+      response.end();
+      return;
+    }
+    response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof InvalidInputError) {
+      return { statusCode: 400, error: 'Bad Request', message: exception.message, field: exception.field };
+    }
+    if (exception instanceof UnauthorizedError) {
+      return { statusCode: 401, error: 'Unauthorized', message: exception.message };
+    }
+    if (exception instanceof NotFoundError) {
+      return { statusCode: 404, error: 'Not Found', message: exception.message };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const answer = exception.getResponse();
+      const fromAnswer = typeof answer === 'object' && answer !== null ? (answer as Partial<ErrorBody>) : {};
+      return {
+        statusCode: status,
+        error: fromAnswer.error ?? HttpStatus[status]?.replace(/_/g, ' ') ?? 'Error',
+        message: typeof fromAnswer.message === 'string' ? fromAnswer.message : exception.message,
+        ...(fromAnswer.field ? { field: fromAnswer.field } : {}),
+      };
+    }
+    if (isRedisUnavailable(exception)) {
+      return { statusCode: 503, error: 'Service Unavailable', message: 'redis is unavailable, retry later' };
+    }
+    const status = (exception as { status?: unknown; type?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // body-parser errors (malformed JSON 400, over the limit 413) carry their status.
+      return { statusCode: status, error: HttpStatus[status]?.replace(/_/g, ' ') ?? 'Error', message: (exception as Error).message };
+    }
+    this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { statusCode: 500, error: 'Internal Server Error', message: 'internal error' };
+  }
+}

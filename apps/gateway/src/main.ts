@@ -1,0 +1,40 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { type AppConfig, ConfigError, loadConfig } from '@app/notifications';
+import { configureGatewayApp } from './configure-gateway-app';
+import { GatewayModule } from './gateway.module';
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = readConfig();
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
+    logger: new ConsoleLogger({ json: true, colors: false }),
+  });
+  configureGatewayApp(app);
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  const log = new Logger('Bootstrap');
+  if (config.jwtSecretGenerated) {
+    log.warn('JWT_SECRET is not set: using a random per-process secret. Tokens will not survive a restart or work on other instances.');
+  }
+  if (config.internalApiKey === null) {
+    log.warn('INTERNAL_API_KEY is not set: internal endpoints (POST /api/notifications) answer 401.');
+  }
+  await app.listen(config.port, config.host);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  log.log(`listening on http://${config.host}:${port}`);
+}
+
+void bootstrap();

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import {
+  CHANNELS,
+  type DeliveryStats,
+  InvalidInputError,
+  NotificationService,
+  NotificationStore,
+  parseNotificationId,
+  RealtimeMetrics,
+} from '@app/notifications';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { InternalKeyGuard } from '../auth/internal-key.guard';
+import { UserAuthGuard } from '../auth/user-auth.guard';
+import { ListNotificationsQuery, PublishNotificationRequest } from './notifications.dto';
+
+const DEFAULT_PAGE = 50;
+
+/** Publishing for internal services, and polling (the fallback channel) for users. */
+@Controller('api/notifications')
+export class NotificationsController {
+  private readonly pollingStats: DeliveryStats;
+
+  constructor(
+    private readonly notifications: NotificationService,
+    private readonly store: NotificationStore,
+    metrics: RealtimeMetrics,
+  ) {
+    this.pollingStats = metrics.channel(CHANNELS.polling);
+  }
+
+  @Post()
+  @HttpCode(202)
+  @UseGuards(InternalKeyGuard)
+  async publish(@Body() body: PublishNotificationRequest): Promise<{ id: string }> {
+    const { id } = await this.notifications.publish(body);
+    return { id };
+  }
+
+  @Get()
+  @UseGuards(UserAuthGuard)
+  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListNotificationsQuery, @Res() response: Response): Promise<void> {
+    let after: string | null = null;
+    if (query.after !== undefined && query.after !== '') {
+      after = parseNotificationId(query.after);
+      if (after === null) throw new InvalidInputError('after', 'after must be a notification id like 1732190000000-0');
+    }
+    const page = await this.store.readAfter(user.id, after, query.limit ?? DEFAULT_PAGE);
+    this.pollingStats.delivered += page.length;
+    const lastId = page.length > 0 ? page[page.length - 1].id : after;
+    // The stored JSON is what SSE sends too: splice it in rather than parse and re-serialize.
+    response
+      .status(200)
+      .type('application/json')
+      .send(`{"items":[${page.map((envelope) => envelope.json).join(',')}],"lastId":${JSON.stringify(lastId)}}`);
+  }
+}

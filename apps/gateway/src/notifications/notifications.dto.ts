@@ -1,0 +1,39 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IDEMPOTENCY_KEY_PATTERN, NOTIFICATION_TYPE_PATTERN, USER_ID_PATTERN } from '@app/notifications';
+
+export class PublishNotificationRequest {
+  @IsString()
+  @Matches(USER_ID_PATTERN, { message: 'userId must be 1-128 printable characters without spaces' })
+  userId!: string;
+
+  @IsString()
+  @Matches(NOTIFICATION_TYPE_PATTERN, { message: `type must match ${NOTIFICATION_TYPE_PATTERN.source}` })
+  type!: string;
+
+  @IsObject({ message: 'data must be a JSON object' })
+  data!: Record<string, unknown>;
+
+  @IsOptional()
+  @IsString()
+  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'idempotencyKey must be 1-128 printable characters without spaces' })
+  idempotencyKey?: string;
+}
+
+export class ListNotificationsQuery {
+  @IsOptional()
+  @IsString()
+  after?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number from 1 to 200' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 200' })
+  @Max(200, { message: 'limit must be a whole number from 1 to 200' })
+  limit?: number;
+
+  /** Read by the auth guard. */
+  @IsOptional()
+  @IsString()
+  access_token?: string;
+}

@@ -1,0 +1,30 @@
+// One `npm test`: unit specs next to the code, end-to-end specs in test/ against the real Redis.
+'use strict';
+const shared = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j)s$': ['<rootDir>/tools/jest-esm-to-cjs.js', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'bundler' }, diagnostics: false }],
+  },
+  // Compile the ESM-only @nestjs/* packages to CommonJS as well.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  moduleNameMapper: {
+    '^@app/notifications$': '<rootDir>/libs/notifications/src',
+    '^@app/notifications/(.*)$': '<rootDir>/libs/notifications/src/$1',
+  },
+};
+
+module.exports = {
+  testTimeout: 30_000,
+  projects: [
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testRegex: '\\.e2e-spec\\.ts$',
+      globalSetup: '<rootDir>/test/global-setup.js',
+    },
+  ],
+};

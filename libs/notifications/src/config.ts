@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** Start-up configuration, parsed once from the environment by {@link loadConfig}. */
+export interface AppConfig {
+  readonly nodeEnv: string;
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly jwtSecret: string;
+  /** True when no JWT_SECRET was given and a random per-process one is in use. */
+  readonly jwtSecretGenerated: boolean;
+  readonly internalApiKey: string | null;
+  readonly sseHeartbeatMs: number;
+  readonly sseRetryMs: number;
+  readonly historyMaxPerUser: number;
+  readonly workerEmbedded: boolean;
+}
+
+/** A bad variable: the message is one line that names it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The DI token under which the parsed {@link AppConfig} is provided. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+type Env = Record<string, string | undefined>;
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const boolean = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const redisUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a redis:// or rediss:// URL');
+
+const variables = {
+  PORT: { schema: integer(0, 65535), fallback: '3000' },
+  HOST: { schema: z.string().min(1, 'must not be empty'), fallback: '0.0.0.0' },
+  REDIS_URL: { schema: redisUrl, fallback: 'redis://127.0.0.1:6379' },
+  REDIS_KEY_PREFIX: {
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$/, 'must be 1-64 of A-Z a-z 0-9 : . _ -'),
+    fallback: 'rtg',
+  },
+  SSE_HEARTBEAT_MS: { schema: integer(10, 3_600_000), fallback: '15000' },
+  SSE_RETRY_MS: { schema: integer(0, 3_600_000), fallback: '3000' },
+  HISTORY_MAX_PER_USER: { schema: integer(1, 1_000_000), fallback: '1000' },
+  WORKER_EMBEDDED: { schema: boolean, fallback: 'true' },
+} as const;
+
+function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]['schema']> {
+  const { schema, fallback } = variables[name];
+  const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`${name}: ${parsed.error.issues[0].message} (got ${JSON.stringify(raw)})`);
+  }
+  return parsed.data as z.output<(typeof variables)[K]['schema']>;
+}
+
+/**
+ * Parses and validates every variable of the contract, applying defaults.
+ * Throws {@link ConfigError} on the first bad one; nothing else reads `process.env`.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const nodeEnv = env.NODE_ENV || 'development';
+  const production = nodeEnv === 'production';
+
+  const jwtSecret = env.JWT_SECRET;
+  if (jwtSecret !== undefined && jwtSecret !== '' && production && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET: must be at least 32 characters when NODE_ENV=production');
+  }
+  if ((jwtSecret === undefined || jwtSecret === '') && production) {
+    throw new ConfigError('JWT_SECRET: is required when NODE_ENV=production');
+  }
+
+  const internalApiKey = env.INTERNAL_API_KEY === undefined || env.INTERNAL_API_KEY === '' ? null : env.INTERNAL_API_KEY;
+  if (internalApiKey !== null && production && internalApiKey.length < 16) {
+    throw new ConfigError('INTERNAL_API_KEY: must be at least 16 characters when NODE_ENV=production');
+  }
+
+  return Object.freeze({
+    nodeEnv,
+    production,
+    port: read(env, 'PORT'),
+    host: read(env, 'HOST'),
+    redisUrl: read(env, 'REDIS_URL'),
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX'),
+    jwtSecret: jwtSecret || randomBytes(32).toString('base64url'),
+    jwtSecretGenerated: !jwtSecret,
+    internalApiKey,
+    sseHeartbeatMs: read(env, 'SSE_HEARTBEAT_MS'),
+    sseRetryMs: read(env, 'SSE_RETRY_MS'),
+    historyMaxPerUser: read(env, 'HISTORY_MAX_PER_USER'),
+    workerEmbedded: read(env, 'WORKER_EMBEDDED'),
+  });
+}

@@ -1,0 +1,36 @@
+/** Configuration: the parsed environment, its DI token and its one-line error. */
+export { APP_CONFIG, type AppConfig, ConfigError, loadConfig } from './config';
+/** Domain errors, mapped to wire errors by each transport. */
+export { InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
+/** Delivery counters and the Prometheus registry with the contract's metric names. */
+export { CHANNELS, type ChannelName, RealtimeMetrics } from './metrics/realtime.metrics';
+export { DeliveryStats } from './metrics/delivery-stats';
+/** The notification shape, its invariants and id helpers. */
+export {
+  assertNotificationInput,
+  compareNotificationIds,
+  IDEMPOTENCY_KEY_PATTERN,
+  MAX_DATA_BYTES,
+  type Notification,
+  NOTIFICATION_TYPE_PATTERN,
+  NOTIFICATION_TYPES,
+  type NotificationInput,
+  parseNotificationId,
+  USER_ID_PATTERN,
+} from './notification';
+/** A stored notification with its JSON made once, framed once per transport. */
+export { NotificationEnvelope } from './notification-envelope';
+/** Per-process fan-out registry (listener counts are exposed for leak checks). */
+export { NotificationFanout } from './notification.fanout';
+/** Live subscription with gapless replay: the read verb of every push transport. */
+export { type FeedOptions, type FeedSink, FeedSubscription, NotificationFeed } from './notification.feed';
+/** The one write path. */
+export { NotificationService } from './notification.service';
+/** History reads (polling) and appends. */
+export { type AppendResult, NotificationStore, type StreamPosition } from './notification.store';
+/** The Nest module that provides all of the above. */
+export { NotificationsModule } from './notifications.module';
+/** Redis connections and key building. */
+export { RedisConnections } from './redis/redis-connections';
+export { RedisKeys } from './redis/redis-keys';
+export { isRedisUnavailable } from './redis/redis-unavailable';

@@ -1,0 +1,94 @@
+import { InvalidInputError } from './errors';
+
+/** The one shape a notification has on every channel. */
+export interface Notification<TData extends object = Record<string, unknown>> {
+  /** Redis stream id: unique, strictly increasing per user in delivery order. */
+  id: string;
+  type: string;
+  userId: string;
+  data: TData;
+  /** ISO-8601 time of publishing. */
+  createdAt: string;
+}
+
+/** What a publisher hands to {@link NotificationService.publish}. */
+export interface NotificationInput {
+  userId: string;
+  type: string;
+  data: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export const NOTIFICATION_TYPES = {
+  jobMatch: 'job-match',
+  messageReceived: 'message-received',
+} as const;
+
+export const NOTIFICATION_TYPE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** User ids come from JWT `sub` and name Redis keys: printable, no spaces, bounded. */
+export const USER_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+export const MAX_DATA_BYTES = 64 * 1024;
+
+/** Checks the invariants of a notification; returns the input narrowed, or throws {@link InvalidInputError}. */
+export function assertNotificationInput(input: unknown): NotificationInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidInputError('body', 'body must be a JSON object');
+  }
+  const { userId, type, data, idempotencyKey } = input as Record<string, unknown>;
+  if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
+    throw new InvalidInputError('userId', 'userId must be 1-128 printable characters without spaces');
+  }
+  if (typeof type !== 'string' || !NOTIFICATION_TYPE_PATTERN.test(type)) {
+    throw new InvalidInputError('type', `type must match ${NOTIFICATION_TYPE_PATTERN.source}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new InvalidInputError('data', 'data must be a JSON object');
+  }
+  if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) {
+    throw new InvalidInputError('data', `data must be at most ${MAX_DATA_BYTES} bytes serialized`);
+  }
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))) {
+    throw new InvalidInputError('idempotencyKey', 'idempotencyKey must be 1-128 printable characters without spaces');
+  }
+  return { userId, type, data: data as Record<string, unknown>, idempotencyKey };
+}
+
+const STREAM_ID = /^(\d{1,20})(?:-(\d{1,20}))?$/;
+const UINT64_MAX = 18446744073709551615n;
+
+/**
+ * Normalizes a client-supplied resume id (`Last-Event-ID`, `after`, ...) to the
+ * canonical `<ms>-<seq>` form; `"0"` means "from the beginning". Returns null if it
+ * is not a stream id.
+ */
+export function parseNotificationId(value: string): string | null {
+  const match = STREAM_ID.exec(value);
+  if (!match) return null;
+  const ms = BigInt(match[1]);
+  const seq = BigInt(match[2] ?? '0');
+  if (ms > UINT64_MAX || seq > UINT64_MAX) return null;
+  return `${ms}-${seq}`;
+}
+
+/** Orders two canonical stream ids (as produced by Redis or {@link parseNotificationId}). */
+export function compareNotificationIds(a: string, b: string): number {
+  const dashA = a.indexOf('-');
+  const dashB = b.indexOf('-');
+  // Canonical ids have no leading zeros, so a longer number is a bigger one and
+  // numbers of equal length order like their digit strings.
+  if (dashA !== dashB) return dashA < dashB ? -1 : 1;
+  for (let i = 0; i < dashA; i++) {
+    const diff = a.charCodeAt(i) - b.charCodeAt(i);
+    if (diff !== 0) return diff < 0 ? -1 : 1;
+  }
+  const seqLengthA = a.length - dashA;
+  const seqLengthB = b.length - dashB;
+  if (seqLengthA !== seqLengthB) return seqLengthA < seqLengthB ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Milliseconds since the epoch at which Redis assigned the id. */
+export function notificationIdTime(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}

@@ -1,0 +1,40 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from './config';
+import { RealtimeMetrics } from './metrics/realtime.metrics';
+import { NotificationFanout } from './notification.fanout';
+import { NotificationFeed } from './notification.feed';
+import { NotificationService } from './notification.service';
+import { NotificationStore } from './notification.store';
+import { RedisConnections } from './redis/redis-connections';
+import { RedisKeys } from './redis/redis-keys';
+
+/** The notifications domain, wired to the Redis named by the given configuration. */
+@Module({})
+export class NotificationsModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: NotificationsModule,
+      global: true,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
+        RedisConnections,
+        RealtimeMetrics,
+        NotificationStore,
+        NotificationFanout,
+        NotificationFeed,
+        NotificationService,
+      ],
+      exports: [
+        APP_CONFIG,
+        RedisKeys,
+        RedisConnections,
+        RealtimeMetrics,
+        NotificationStore,
+        NotificationFanout,
+        NotificationFeed,
+        NotificationService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Every Redis key and channel the system writes is built here from
+ * REDIS_KEY_PREFIX, so two deployments (or two test runs) never meet.
+ * User ids sit in a `{hash tag}` so one user's keys share a cluster slot, which
+ * the append script needs.
+ */
+export class RedisKeys {
+  private readonly liveChannelPrefix: string;
+
+  constructor(readonly prefix: string) {
+    this.liveChannelPrefix = `${prefix}:live:`;
+  }
+
+  /** Stream of the user's retained notifications (history and replay). */
+  userStream(userId: string): string {
+    return `${this.prefix}:notifications:{${userId}}`;
+  }
+
+  /** Remembers the id answered for an idempotency key, for 24 h. */
+  idempotency(userId: string, key: string): string {
+    return `${this.prefix}:idempotency:{${userId}}:${key}`;
+  }
+
+  /** Pub/sub channel carrying the user's live notifications to every instance. */
+  userChannel(userId: string): string {
+    return this.liveChannelPrefix + userId;
+  }
+
+  /** The user id of a channel built by {@link userChannel}, or null. */
+  userOfChannel(channel: string): string | null {
+    return channel.startsWith(this.liveChannelPrefix) ? channel.slice(this.liveChannelPrefix.length) : null;
+  }
+
+  /** Glob matching every key of this deployment (for cleanup in tests and tools). */
+  allKeysPattern(): string {
+    return `${this.prefix}:*`;
+  }
+}

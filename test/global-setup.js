@@ -1,0 +1,18 @@
+// Once per `npm test`: Redis must answer, and the run gets an id that every
+// test prefix carries, so parallel runs on one Redis never meet.
+'use strict';
+const { randomBytes } = require('node:crypto');
+const net = require('node:net');
+
+module.exports = async function globalSetup() {
+  const url = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+  const ok = await new Promise((resolve) => {
+    const socket = net.connect({ host: url.hostname, port: Number(url.port || 6379) });
+    socket.setTimeout(2000, () => resolve(false) || socket.destroy());
+    socket.on('error', () => resolve(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', () => resolve(true) || socket.destroy());
+  });
+  if (!ok) throw new Error(`Redis does not answer at ${url.host}: start it or set REDIS_URL (npm test starts one when redis-server is on the PATH).`);
+  process.env.RTG_TEST_RUN ??= randomBytes(3).toString('hex');
+};
