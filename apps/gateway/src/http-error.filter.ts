@@ -20,12 +20,17 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
     if (response.headersSent) {
       // A stream already under way cannot change its status: just end it.
       response.end();
       return;
     }
+    if (exception instanceof HttpException && isReport(exception.getResponse())) {
+      // A report with a shape of its own (the health check's `{ status: "error", ... }`) goes out as it is.
+      response.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
+    const body = this.toBody(exception);
     response.status(body.statusCode).json(body);
   }
 
@@ -45,7 +50,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       const fromAnswer = typeof answer === 'object' && answer !== null ? (answer as Partial<ErrorBody>) : {};
       return {
         statusCode: status,
-        error: fromAnswer.error ?? HttpStatus[status]?.replace(/_/g, ' ') ?? 'Error',
+        error: typeof fromAnswer.error === 'string' ? fromAnswer.error : statusText(status),
         message: typeof fromAnswer.message === 'string' ? fromAnswer.message : exception.message,
         ...(fromAnswer.field ? { field: fromAnswer.field } : {}),
       };
@@ -56,9 +61,24 @@ export class HttpErrorFilter implements ExceptionFilter {
     const status = (exception as { status?: unknown; type?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser errors (malformed JSON 400, over the limit 413) carry their status.
-      return { statusCode: status, error: HttpStatus[status]?.replace(/_/g, ' ') ?? 'Error', message: (exception as Error).message };
+      return { statusCode: status, error: statusText(status), message: (exception as Error).message };
     }
     this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { statusCode: 500, error: 'Internal Server Error', message: 'internal error' };
   }
+}
+
+/** `PAYLOAD_TOO_LARGE` → `Payload Too Large`. */
+function statusText(status: number): string {
+  const name = HttpStatus[status] as string | undefined;
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+function isReport(answer: unknown): boolean {
+  return typeof answer === 'object' && answer !== null && !('statusCode' in answer) && 'status' in answer;
 }

@@ -57,7 +57,8 @@ const variables = {
   HOST: { schema: z.string().min(1, 'must not be empty'), fallback: '0.0.0.0' },
   REDIS_URL: { schema: redisUrl, fallback: 'redis://127.0.0.1:6379' },
   REDIS_KEY_PREFIX: {
-    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$/, 'must be 1-64 of A-Z a-z 0-9 : . _ -'),
+    // No ':' in the prefix: it ends at the first ':' of every key, so no two prefixes can build the same key.
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 of A-Z a-z 0-9 . _ - (no colon)'),
     fallback: 'rtg',
   },
   SSE_HEARTBEAT_MS: { schema: integer(10, 3_600_000), fallback: '15000' },

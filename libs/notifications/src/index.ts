@@ -33,4 +33,4 @@ export { NotificationsModule } from './notifications.module';
 /** Redis connections and key building. */
 export { RedisConnections } from './redis/redis-connections';
 export { RedisKeys } from './redis/redis-keys';
-export { isRedisUnavailable } from './redis/redis-unavailable';
+export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavailable';

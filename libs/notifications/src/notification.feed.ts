@@ -3,6 +3,7 @@ import { compareNotificationIds } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
 import { FanoutListener, NotificationFanout } from './notification.fanout';
 import { NotificationStore } from './notification.store';
+import { RedisConnections } from './redis/redis-connections';
 
 /** Where a transport receives a feed's output. Calls come in this order: start, reset?, notifications. */
 export interface FeedSink {
@@ -43,10 +44,12 @@ export class NotificationFeed {
   constructor(
     private readonly fanout: NotificationFanout,
     private readonly store: NotificationStore,
+    private readonly redis: RedisConnections,
   ) {}
 
   /** Resolves once the feed has started; throws (nothing sent to the sink) if it could not. */
   async open(userId: string, options: FeedOptions, sink: FeedSink): Promise<FeedSubscription> {
+    this.redis.assertConnected();
     const subscription = new FeedSubscription(userId, options.types ?? null, sink, this.store);
     try {
       subscription.attached(await this.fanout.attach(userId, subscription));
@@ -103,7 +106,9 @@ export class FeedSubscription implements FanoutListener {
   onLive(envelope: NotificationEnvelope): void {
     if (this.closed) return;
     if (!this.replaying) {
-      this.deliver(envelope, true);
+      // Pub/sub and replay arrive on different Redis connections, so a live copy
+      // of a notification the replay already gave can still come in after it.
+      if (compareNotificationIds(envelope.id, this.cursor) > 0) this.deliver(envelope, true);
       return;
     }
     if (this.held.length >= MAX_HELD_WHILE_REPLAYING) {

@@ -13,34 +13,36 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  * notifications in stream order, and a subscriber that reads the stream after
  * subscribing can merge the two by id without a gap. An idempotency key is
  * checked and recorded in the same step, so a retried publish stores nothing.
+ * Before trimming, the newest id about to be trimmed is recorded: XADD MAXLEN
+ * does not update the stream's max-deleted-entry-id, and a resume point older
+ * than that id has lost notifications.
  *
- * KEYS: stream [, idempotency]   ARGV: maxlen, type, body, channel, ttl
+ * KEYS: stream, trimmed-watermark [, idempotency]   ARGV: maxlen, type, body, channel, ttl
  * body is the notification JSON without its opening "{" and its id.
  */
 const APPEND_SCRIPT = `
-if #KEYS == 2 then
-  local previous = redis.call('GET', KEYS[2])
+if #KEYS == 3 then
+  local previous = redis.call('GET', KEYS[3])
   if previous then return {previous, 1} end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 't', ARGV[2], 'n', ARGV[3])
-if #KEYS == 2 then redis.call('SET', KEYS[2], id, 'EX', ARGV[5]) end
+local max = tonumber(ARGV[1])
+local length = redis.call('XLEN', KEYS[1])
+if length >= max then
+  local trimmed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - max + 1)
+  redis.call('SET', KEYS[2], trimmed[#trimmed][1])
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', max, '*', 't', ARGV[2], 'n', ARGV[3])
+if #KEYS == 3 then redis.call('SET', KEYS[3], id, 'EX', ARGV[5]) end
 redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[2] .. ' {"id":"' .. id .. '",' .. ARGV[3])
 return {id, 0}
 `;
 
-/*
- * The last id ever given in the stream and the newest id trimmed away: a
- * resume point older than the latter has lost notifications to trimming.
- */
+/* The newest id in the stream and the newest id trimmed from it. KEYS: stream, trimmed-watermark */
 const POSITION_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'0-0', '0-0'} end
-local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local last, deleted = '0-0', '0-0'
-for i = 1, #info, 2 do
-  if info[i] == 'last-generated-id' then last = info[i + 1]
-  elseif info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
-end
-return {last, deleted}
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = '0-0'
+if #newest > 0 then last = newest[1][1] end
+return {last, redis.call('GET', KEYS[2]) or '0-0'}
 `;
 
 export interface AppendResult {
@@ -58,7 +60,7 @@ export interface StreamPosition {
 
 type ScriptedRedis = RedisConnections['command'] & {
   rtgAppend(numKeys: number, ...args: (string | number)[]): Promise<[string, number]>;
-  rtgPosition(numKeys: number, key: string): Promise<[string, string]>;
+  rtgPosition(numKeys: number, stream: string, watermark: string): Promise<[string, string]>;
 };
 
 /**
@@ -88,8 +90,8 @@ export class NotificationStore {
       data: input.data,
       createdAt: createdAt.toISOString(),
     }).slice(1);
-    const stream = this.keys.userStream(input.userId);
-    const keys = input.idempotencyKey ? [stream, this.keys.idempotency(input.userId, input.idempotencyKey)] : [stream];
+    const keys = [this.keys.userStream(input.userId), this.keys.trimmedWatermark(input.userId)];
+    if (input.idempotencyKey) keys.push(this.keys.idempotency(input.userId, input.idempotencyKey));
     const [id, duplicate] = await this.redis.rtgAppend(
       keys.length,
       ...keys,
@@ -114,7 +116,7 @@ export class NotificationStore {
   }
 
   async position(userId: string): Promise<StreamPosition> {
-    const [lastId, maxTrimmedId] = await this.redis.rtgPosition(1, this.keys.userStream(userId));
+    const [lastId, maxTrimmedId] = await this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId));
     return { lastId, maxTrimmedId };
   }
 }

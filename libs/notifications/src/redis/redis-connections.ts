@@ -1,14 +1,17 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config';
+import { RedisUnavailableError } from './redis-unavailable';
 
 /**
  * The process's Redis connections: one for commands, one in subscriber mode for
  * the live fan-out (one subscription connection per process, whatever the
  * number of clients). Both reconnect by themselves with backoff.
  */
+const STARTUP_WAIT_MS = 3_000;
+
 @Injectable()
-export class RedisConnections implements OnApplicationShutdown {
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger(RedisConnections.name);
   readonly command: Redis;
   readonly subscriber: Redis;
@@ -41,6 +44,33 @@ export class RedisConnections implements OnApplicationShutdown {
         if (lastError) this.log.log(`redis ${role}: connected again`);
         lastError = '';
       });
+    }
+  }
+
+  /**
+   * Gives Redis a moment to answer before the app takes traffic. A Redis that is
+   * down does not stop start-up: /health says 503 until it is back.
+   */
+  async onModuleInit(): Promise<void> {
+    const ready = (client: Redis) =>
+      client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STARTUP_WAIT_MS);
+    });
+    const outcome = await Promise.race([Promise.all([ready(this.command), ready(this.subscriber)]), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.log.warn(`redis is not answering yet; serving 503 until it does`);
+  }
+
+  /**
+   * Throws at once while a connection is down, instead of letting the command
+   * wait in ioredis's offline queue through its reconnect backoff: callers
+   * answer 503 fast and the client retries.
+   */
+  assertConnected(): void {
+    if (this.command.status !== 'ready' || this.subscriber.status !== 'ready') {
+      throw new RedisUnavailableError(`redis is not connected (${this.command.status}/${this.subscriber.status})`);
     }
   }
 

@@ -16,6 +16,11 @@ export class RedisKeys {
     return `${this.prefix}:notifications:{${userId}}`;
   }
 
+  /** The newest id trimmed from the user's stream: resuming before it means history was lost. */
+  trimmedWatermark(userId: string): string {
+    return `${this.prefix}:trimmed:{${userId}}`;
+  }
+
   /** Remembers the id answered for an idempotency key, for 24 h. */
   idempotency(userId: string, key: string): string {
     return `${this.prefix}:idempotency:{${userId}}:${key}`;

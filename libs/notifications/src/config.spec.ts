@@ -1,0 +1,178 @@
+import { ConfigError, loadConfig } from './config';
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) did not throw`);
+}
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    const config = loadConfig({});
+
+    it('uses the documented default for every variable', () => {
+      expect(config.nodeEnv).toBe('development');
+      expect(config.production).toBe(false);
+      expect(config.port).toBe(3000);
+      expect(config.host).toBe('0.0.0.0');
+      expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+      expect(config.redisKeyPrefix).toBe('rtg');
+      expect(config.sseHeartbeatMs).toBe(15000);
+      expect(config.sseRetryMs).toBe(3000);
+      expect(config.historyMaxPerUser).toBe(1000);
+      expect(config.workerEmbedded).toBe(true);
+      expect(config.internalApiKey).toBeNull();
+    });
+
+    it('generates a random JWT secret when none is given', () => {
+      expect(config.jwtSecretGenerated).toBe(true);
+      expect(typeof config.jwtSecret).toBe('string');
+      // 32 random bytes in base64url.
+      expect(config.jwtSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(loadConfig({}).jwtSecret).not.toBe(config.jwtSecret);
+    });
+
+    it('treats empty strings as unset', () => {
+      const empty = loadConfig({
+        PORT: '',
+        HOST: '',
+        REDIS_URL: '',
+        REDIS_KEY_PREFIX: '',
+        SSE_HEARTBEAT_MS: '',
+        SSE_RETRY_MS: '',
+        HISTORY_MAX_PER_USER: '',
+        WORKER_EMBEDDED: '',
+        JWT_SECRET: '',
+        INTERNAL_API_KEY: '',
+      });
+      expect(empty.port).toBe(3000);
+      expect(empty.host).toBe('0.0.0.0');
+      expect(empty.redisUrl).toBe('redis://127.0.0.1:6379');
+      expect(empty.redisKeyPrefix).toBe('rtg');
+      expect(empty.sseHeartbeatMs).toBe(15000);
+      expect(empty.sseRetryMs).toBe(3000);
+      expect(empty.historyMaxPerUser).toBe(1000);
+      expect(empty.workerEmbedded).toBe(true);
+      expect(empty.jwtSecretGenerated).toBe(true);
+      expect(empty.internalApiKey).toBeNull();
+    });
+  });
+
+  it('parses given values', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      REDIS_URL: 'rediss://cache.example:6380/2',
+      REDIS_KEY_PREFIX: 'app-test.1',
+      SSE_HEARTBEAT_MS: '500',
+      SSE_RETRY_MS: '0',
+      HISTORY_MAX_PER_USER: '50',
+      WORKER_EMBEDDED: 'false',
+      JWT_SECRET: 'short-is-fine-outside-production',
+      INTERNAL_API_KEY: 'key',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.redisUrl).toBe('rediss://cache.example:6380/2');
+    expect(config.redisKeyPrefix).toBe('app-test.1');
+    expect(config.sseHeartbeatMs).toBe(500);
+    expect(config.sseRetryMs).toBe(0);
+    expect(config.historyMaxPerUser).toBe(50);
+    expect(config.workerEmbedded).toBe(false);
+    expect(config.jwtSecret).toBe('short-is-fine-outside-production');
+    expect(config.jwtSecretGenerated).toBe(false);
+    expect(config.internalApiKey).toBe('key');
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+  ])('reads WORKER_EMBEDDED=%s as %s', (raw, expected) => {
+    expect(loadConfig({ WORKER_EMBEDDED: raw }).workerEmbedded).toBe(expected);
+  });
+
+  it('allows PORT=0 and the port range bounds', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it.each([
+    ['PORT', '-1'],
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['REDIS_URL', 'not-a-url'],
+    ['REDIS_URL', 'http://x'],
+    ['SSE_HEARTBEAT_MS', '-5'],
+    ['SSE_RETRY_MS', '1.5'],
+    ['HISTORY_MAX_PER_USER', '0'],
+    ['WORKER_EMBEDDED', 'maybe'],
+    ['REDIS_KEY_PREFIX', 'bad prefix'],
+    // A colon would let one prefix be the start of another's keys.
+    ['REDIS_KEY_PREFIX', 'rtg:live'],
+    ['PORT', '1\n2'],
+  ])('rejects %s=%j with a one-line ConfigError naming it', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.name).toBe('ConfigError');
+    expect(error.message.startsWith(`${name}:`)).toBe(true);
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toContain(`(got ${JSON.stringify(value)})`);
+  });
+
+  it('gives a readable reason for a bad value', () => {
+    expect(configError({ PORT: '70000' }).message).toBe('PORT: must be at most 65535 (got "70000")');
+    expect(configError({ PORT: 'abc' }).message).toBe('PORT: must be a whole number (got "abc")');
+    expect(configError({ WORKER_EMBEDDED: 'maybe' }).message).toBe('WORKER_EMBEDDED: must be true or false (got "maybe")');
+    expect(configError({ REDIS_URL: 'http://x' }).message).toBe('REDIS_URL: must be a redis:// or rediss:// URL (got "http://x")');
+  });
+
+  describe('production', () => {
+    const secret32 = 'x'.repeat(32);
+
+    it('requires JWT_SECRET', () => {
+      const error = configError({ NODE_ENV: 'production' });
+      expect(error.message.startsWith('JWT_SECRET:')).toBe(true);
+      expect(error.message).not.toContain('\n');
+      expect(configError({ NODE_ENV: 'production', JWT_SECRET: '' }).message.startsWith('JWT_SECRET:')).toBe(true);
+    });
+
+    it('rejects a JWT_SECRET shorter than 32 characters', () => {
+      const error = configError({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) });
+      expect(error.message.startsWith('JWT_SECRET:')).toBe(true);
+      expect(error.message).not.toContain('\n');
+    });
+
+    it('accepts a JWT_SECRET of 32 or more characters', () => {
+      const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret32 });
+      expect(config.production).toBe(true);
+      expect(config.nodeEnv).toBe('production');
+      expect(config.jwtSecret).toBe(secret32);
+      expect(config.jwtSecretGenerated).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(64) }).jwtSecret).toBe('y'.repeat(64));
+    });
+
+    it('rejects a short INTERNAL_API_KEY', () => {
+      const error = configError({ NODE_ENV: 'production', JWT_SECRET: secret32, INTERNAL_API_KEY: 'short' });
+      expect(error.message.startsWith('INTERNAL_API_KEY:')).toBe(true);
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret32, INTERNAL_API_KEY: 'k'.repeat(16) }).internalApiKey).toBe(
+        'k'.repeat(16),
+      );
+    });
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(3000);
+  });
+});

@@ -1,0 +1,89 @@
+import { RedisKeys } from './redis-keys';
+
+const hashTag = (key: string): string | null => {
+  // Redis Cluster hashes the part between the first '{' and the next '}' (if non-empty).
+  const open = key.indexOf('{');
+  if (open < 0) return null;
+  const close = key.indexOf('}', open + 1);
+  if (close < 0 || close === open + 1) return null;
+  return key.slice(open + 1, close);
+};
+
+describe('RedisKeys', () => {
+  const keys = new RedisKeys('rtg');
+
+  it('builds the documented key shapes', () => {
+    expect(keys.prefix).toBe('rtg');
+    expect(keys.userStream('u1')).toBe('rtg:notifications:{u1}');
+    expect(keys.idempotency('u1', 'k1')).toBe('rtg:idempotency:{u1}:k1');
+    expect(keys.userChannel('u1')).toBe('rtg:live:u1');
+    expect(keys.allKeysPattern()).toBe('rtg:*');
+  });
+
+  it.each([['rtg'], ['test:run-1'], ['a.b_c']])('starts every key of prefix %j with the prefix and a colon', (prefix) => {
+    const k = new RedisKeys(prefix);
+    for (const key of [k.userStream('u'), k.idempotency('u', 'key'), k.userChannel('u'), k.allKeysPattern()]) {
+      expect(key.startsWith(`${prefix}:`)).toBe(true);
+    }
+  });
+
+  it.each([['u1'], ['user@example.com'], ['a:b'], ['12345']])('puts the stream and idempotency keys of %j in one hash slot', (userId) => {
+    const streamTag = hashTag(keys.userStream(userId));
+    expect(streamTag).toBe(userId);
+    expect(hashTag(keys.idempotency(userId, 'k'))).toBe(streamTag);
+    expect(hashTag(keys.idempotency(userId, 'other-key'))).toBe(streamTag);
+  });
+
+  it('gives different users different hash tags', () => {
+    expect(hashTag(keys.userStream('a'))).not.toBe(hashTag(keys.userStream('b')));
+  });
+
+  it('inverts userChannel with userOfChannel', () => {
+    for (const userId of ['u1', 'a:b', 'live:x', 'user@example.com', '{tag}']) {
+      expect(keys.userOfChannel(keys.userChannel(userId))).toBe(userId);
+    }
+  });
+
+  it('returns null for channels it did not build', () => {
+    expect(keys.userOfChannel('other:live:u1')).toBeNull();
+    expect(keys.userOfChannel('rtg:notifications:{u1}')).toBeNull();
+    expect(keys.userOfChannel('rtg:live')).toBeNull();
+    expect(keys.userOfChannel('rtglive:u1')).toBeNull();
+    expect(keys.userOfChannel('')).toBeNull();
+    expect(new RedisKeys('rtg2').userOfChannel(keys.userChannel('u1'))).toBeNull();
+  });
+
+  it('never produces the same key or channel under two prefixes (prefixes hold no colon)', () => {
+    const prefixes = ['rtg', 'rtg2', 'rtg-test', 'rtg.live', 'rtg_notifications', 'other'];
+    const users = ['u1', 'u2', 'a:b', 'notifications:{u1}', '}x'];
+    const owner = new Map<string, string>();
+    for (const prefix of prefixes) {
+      const k = new RedisKeys(prefix);
+      const produced = new Set<string>();
+      for (const userId of users) {
+        produced.add(k.userStream(userId));
+        produced.add(k.idempotency(userId, 'key'));
+        produced.add(k.idempotency(userId, 'key:2'));
+        produced.add(k.trimmedWatermark(userId));
+        produced.add(k.userChannel(userId));
+      }
+      for (const key of produced) {
+        expect(owner.get(key) ?? prefix).toBe(prefix);
+        owner.set(key, prefix);
+      }
+    }
+    expect(owner.size).toBe(prefixes.length * users.length * 5);
+  });
+
+  it('gives the same user different channels under different prefixes', () => {
+    const prefixes = ['rtg', 'rtg2', 'rtg-test', 'other'];
+    const channels = prefixes.map((prefix) => new RedisKeys(prefix).userChannel('u1'));
+    expect(new Set(channels).size).toBe(prefixes.length);
+    for (const prefix of prefixes) {
+      const k = new RedisKeys(prefix);
+      for (const channel of channels) {
+        if (channel !== k.userChannel('u1')) expect(k.userOfChannel(channel)).toBeNull();
+      }
+    }
+  });
+});
