@@ -7,8 +7,10 @@ import { RedisKeys } from './redis/redis-keys';
 export interface FanoutListener {
   /** A live notification of the listener's user; calls come in stream order. */
   onLive(envelope: NotificationEnvelope): void;
-  /** Live delivery may have skipped notifications (the subscriber connection dropped): re-read the store. */
-  onGap(): void;
+  /** The subscriber connection dropped: live delivery has a gap from now on, hold what comes. */
+  onDisconnected(): void;
+  /** The subscriptions are back: re-read the store to fill the gap, then go live again. */
+  onResubscribed(): void;
 }
 
 interface UserEntry {
@@ -38,11 +40,13 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
     this.wasReady = this.redis.subscriber.status === 'ready';
     this.redis.subscriber.on('message', this.onMessage);
     this.redis.subscriber.on('ready', this.onReady);
+    this.redis.subscriber.on('close', this.onClose);
   }
 
   onModuleDestroy(): void {
     this.redis.subscriber.off('message', this.onMessage);
     this.redis.subscriber.off('ready', this.onReady);
+    this.redis.subscriber.off('close', this.onClose);
   }
 
   /**
@@ -109,6 +113,11 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
     }
   };
 
+  private readonly onClose = (): void => {
+    if (!this.wasReady) return;
+    for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onDisconnected();
+  };
+
   private readonly onReady = (): void => {
     if (!this.wasReady) {
       this.wasReady = true;
@@ -121,7 +130,7 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
       .ping()
       .then(() => {
         this.log.log(`subscriber reconnected: re-syncing ${this.listenerCount()} listener(s)`);
-        for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onGap();
+        for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onResubscribed();
       })
       .catch(() => undefined);
   };

@@ -49,7 +49,7 @@ export class NotificationFeed {
 
   /** Resolves once the feed has started; throws (nothing sent to the sink) if it could not. */
   async open(userId: string, options: FeedOptions, sink: FeedSink): Promise<FeedSubscription> {
-    this.redis.assertConnected();
+    this.redis.assertConnected({ subscriber: true });
     const subscription = new FeedSubscription(userId, options.types ?? null, sink, this.store);
     try {
       subscription.attached(await this.fanout.attach(userId, subscription));
@@ -70,10 +70,18 @@ export class NotificationFeed {
   }
 }
 
-/** One open feed. Close it when the client goes away: it frees its listener at once. */
+/**
+ * One open feed. Close it when the client goes away: it frees its listener at once.
+ *
+ * While it replays, or while the subscriber connection is down, live
+ * notifications are held; once the store has been read up to date they are
+ * released, skipping any the read already gave.
+ */
 export class FeedSubscription implements FanoutListener {
-  private replaying = true;
+  private live = false;
+  private replayRunning = false;
   private replayAgain = false;
+  private disconnected = false;
   private held: NotificationEnvelope[] = [];
   private closed = false;
   private detach: (() => void) | null = null;
@@ -105,7 +113,7 @@ export class FeedSubscription implements FanoutListener {
 
   onLive(envelope: NotificationEnvelope): void {
     if (this.closed) return;
-    if (!this.replaying) {
+    if (this.live) {
       // Pub/sub and replay arrive on different Redis connections, so a live copy
       // of a notification the replay already gave can still come in after it.
       if (compareNotificationIds(envelope.id, this.cursor) > 0) this.deliver(envelope, true);
@@ -118,14 +126,16 @@ export class FeedSubscription implements FanoutListener {
     this.held.push(envelope);
   }
 
-  onGap(): void {
+  onDisconnected(): void {
+    this.disconnected = true;
+    this.live = false;
+  }
+
+  onResubscribed(): void {
+    this.disconnected = false;
     if (this.closed) return;
-    if (this.replaying) {
-      this.replayAgain = true;
-      return;
-    }
-    this.replaying = true;
-    void this.replayFrom(this.cursor);
+    if (this.replayRunning) this.replayAgain = true;
+    else void this.replayFrom(this.cursor);
   }
 
   /** @internal */
@@ -142,10 +152,11 @@ export class FeedSubscription implements FanoutListener {
 
   /** @internal Replay what the store has after `from`, then release what was held meanwhile. */
   async replayFrom(from: string): Promise<void> {
+    this.replayRunning = true;
     this.cursor = from;
-    do {
-      this.replayAgain = false;
-      try {
+    try {
+      do {
+        this.replayAgain = false;
         for (;;) {
           const page = await this.store.readAfter(this.userId, this.cursor, REPLAY_PAGE);
           for (const envelope of page) {
@@ -154,11 +165,13 @@ export class FeedSubscription implements FanoutListener {
           }
           if (page.length < REPLAY_PAGE) break;
         }
-      } catch (error) {
-        this.fail(error as Error);
-        return;
-      }
-    } while (this.replayAgain && !this.closed);
+      } while (this.replayAgain && !this.closed);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    } finally {
+      this.replayRunning = false;
+    }
     this.releaseHeld();
   }
 
@@ -170,7 +183,8 @@ export class FeedSubscription implements FanoutListener {
       // Pub/sub and the stream share one order, so anything not newer than the cursor was already passed.
       if (compareNotificationIds(envelope.id, this.cursor) > 0) this.deliver(envelope, true);
     }
-    this.replaying = false;
+    // Still disconnected: keep holding until the subscriptions are back and re-read.
+    this.live = !this.disconnected;
   }
 
   private deliver(envelope: NotificationEnvelope, live: boolean): void {

@@ -19,7 +19,7 @@ export class NotificationService {
 
   async publish(input: unknown): Promise<AppendResult> {
     const notification = assertNotificationInput(input);
-    this.redis.assertConnected();
+    this.redis.assertConnected({ subscriber: false });
     const result = await this.store.append(notification, new Date());
     if (!result.duplicate) this.metrics.published.inc();
     return result;

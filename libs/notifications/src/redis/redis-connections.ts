@@ -64,14 +64,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Throws at once while a connection is down, instead of letting the command
-   * wait in ioredis's offline queue through its reconnect backoff: callers
-   * answer 503 fast and the client retries.
+   * Throws at once while the command connection (and, for `subscriber: true`,
+   * the subscriber too) is down, instead of letting the command wait in
+   * ioredis's offline queue through its reconnect backoff: callers answer 503
+   * fast and the client retries.
    */
-  assertConnected(): void {
-    if (this.command.status !== 'ready' || this.subscriber.status !== 'ready') {
-      throw new RedisUnavailableError(`redis is not connected (${this.command.status}/${this.subscriber.status})`);
-    }
+  assertConnected(options: { subscriber: boolean }): void {
+    const down = this.command.status !== 'ready' || (options.subscriber && this.subscriber.status !== 'ready');
+    if (down) throw new RedisUnavailableError(`redis is not connected (command ${this.command.status}, subscriber ${this.subscriber.status})`);
   }
 
   async onApplicationShutdown(): Promise<void> {
