@@ -24,8 +24,8 @@ async function bootstrap(): Promise<void> {
     logger: new ConsoleLogger({ json: true, colors: false }),
   });
   configureGatewayApp(app);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const log = new Logger('Bootstrap');
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutdown(app, signal, log));
   if (config.jwtSecretGenerated) {
     log.warn('JWT_SECRET is not set: using a random per-process secret. Tokens will not survive a restart or work on other instances.');
   }
@@ -35,6 +35,22 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, config.host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   log.log(`listening on http://${config.host}:${port}`);
+}
+
+/** The contract's bound: whatever is still open after this, the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 9_500;
+
+async function shutdown(app: NestExpressApplication, signal: NodeJS.Signals, log: Logger): Promise<void> {
+  log.log(`${signal}: draining`);
+  const deadline = setTimeout(() => {
+    log.error(`shutdown took over ${SHUTDOWN_DEADLINE_MS} ms: exiting now`);
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  // app.close() runs the shutdown hooks: streams are told to come back elsewhere, then Redis closes.
+  await app.close();
+  log.log('stopped');
+  process.exit(0);
 }
 
 void bootstrap();

@@ -1,0 +1,45 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { waitFor } from './wait-for';
+
+const root = path.resolve(__dirname, '../..');
+export const GATEWAY_BUNDLE = path.join(root, 'dist/apps/gateway/main.js');
+
+/** Builds the gateway bundle as `npm run build` does (without the type-check, which CI runs separately). */
+export function buildGateway(): void {
+  execFileSync(path.join(root, 'node_modules/.bin/nest'), ['build', 'gateway'], { cwd: root, stdio: 'ignore' });
+}
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** The port from the `listening on` line. */
+  waitForListening(timeoutMs?: number): Promise<number>;
+}
+
+/** Runs the built gateway as its own process, with exactly `env` (plus PATH). */
+export function runGateway(env: Record<string, string>): GatewayProcess {
+  const child = spawn(process.execPath, [GATEWAY_BUNDLE], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => (stdout += chunk));
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    waitForListening: async (timeoutMs = 15_000) => {
+      const match = await waitFor(() => /listening on http:\/\/[^:]+:(\d+)/.exec(stdout), 'the listening line', timeoutMs);
+      return Number(match[1]);
+    },
+  };
+}
