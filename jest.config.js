@@ -18,7 +18,8 @@ const shared = {
 module.exports = {
   testTimeout: 30_000,
   projects: [
-    { ...shared, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
+    // Pure logic: colocated specs, plus the architecture guard in test/ (`.spec.ts`, not `.e2e-spec.ts`).
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'], testRegex: '(?<!e2e-)\\.spec\\.ts$' },
     {
       ...shared,
       displayName: 'e2e',
