@@ -283,7 +283,7 @@ describe('SSE: GET /api/events', () => {
       expect(fanout.subscribedUserCount()).toBe(baseline.users);
       const redis = new Redis(testRedisUrl());
       try {
-        const channels = await redis.pubsub('CHANNELS', `${gateway.config.redisKeyPrefix}:*`);
+        const channels = await redis.pubsub('CHANNELS', `${gateway.config.redisKeyPrefix}:live:*`);
         expect(channels).toEqual([]);
       } finally {
         redis.disconnect();

@@ -12,6 +12,8 @@ import { NotificationsController } from './notifications/notifications.controlle
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './ops/metrics.controller';
 import { RedisHealthIndicator } from './ops/redis.health';
+import { RealtimeGateway } from './realtime/realtime.gateway';
+import { RoomPresence } from './realtime/room-presence';
 
 /** The gateway process: every channel adapter over the notifications library. */
 @Module({})
@@ -35,7 +37,15 @@ export class GatewayModule {
         MetricsController,
         ...(config.production ? [] : [DevTokenController]),
       ],
-      providers: [UserTokenVerifier, UserAuthGuard, InternalKeyGuard, SseConnections, RedisHealthIndicator],
+      providers: [
+        UserTokenVerifier,
+        UserAuthGuard,
+        InternalKeyGuard,
+        SseConnections,
+        RedisHealthIndicator,
+        RealtimeGateway,
+        RoomPresence,
+      ],
     };
   }
 }

@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly sseRetryMs: number;
   readonly historyMaxPerUser: number;
   readonly workerEmbedded: boolean;
+  /** Browser origins allowed to call the HTTP API and open Socket.IO connections cross-origin; empty: same origin only. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** A bad variable: the message is one line that names it. */
@@ -65,6 +67,13 @@ const variables = {
   SSE_RETRY_MS: { schema: integer(0, 3_600_000), fallback: '3000' },
   HISTORY_MAX_PER_USER: { schema: integer(1, 1_000_000), fallback: '1000' },
   WORKER_EMBEDDED: { schema: boolean, fallback: 'true' },
+  CORS_ORIGINS: {
+    schema: z
+      .string()
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/, 'must be a comma-separated list of origins like https://app.example.com'))),
+    fallback: '',
+  },
 } as const;
 
 function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]['schema']> {
@@ -112,5 +121,6 @@ export function loadConfig(env: Env): AppConfig {
     sseRetryMs: read(env, 'SSE_RETRY_MS'),
     historyMaxPerUser: read(env, 'HISTORY_MAX_PER_USER'),
     workerEmbedded: read(env, 'WORKER_EMBEDDED'),
+    corsOrigins: Object.freeze(read(env, 'CORS_ORIGINS')),
   });
 }

@@ -36,6 +36,16 @@ export class RedisKeys {
     return channel.startsWith(this.liveChannelPrefix) ? channel.slice(this.liveChannelPrefix.length) : null;
   }
 
+  /** Channel prefix of the Socket.IO Redis adapter (rooms, chat, typing across instances). */
+  socketIoAdapter(): string {
+    return `${this.prefix}:socket.io`;
+  }
+
+  /** Marks a user who just left a room as "in the presence grace period" there. */
+  presenceGrace(roomId: string, userId: string): string {
+    return `${this.prefix}:presence-grace:{${roomId}}:${userId}`;
+  }
+
   /** Glob matching every key of this deployment (for cleanup in tests and tools). */
   allKeysPattern(): string {
     return `${this.prefix}:*`;

@@ -1,0 +1,256 @@
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import { randomUUID } from 'node:crypto';
+import type { Server, Socket } from 'socket.io';
+import {
+  CHANNELS,
+  type DeliveryStats,
+  isRedisUnavailable,
+  NOTIFICATION_TYPES,
+  NotificationFeed,
+  NotificationService,
+  parseNotificationId,
+  RealtimeMetrics,
+} from '@app/notifications';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { UserTokenVerifier } from '../auth/user-token.verifier';
+import {
+  type Ack,
+  AuthRefreshRequest,
+  CursorMoveRequest,
+  DirectChatRequest,
+  RoomChatRequest,
+  RoomRequest,
+  TypingRequest,
+  validatePayload,
+} from './realtime.dto';
+import { RoomPresence } from './room-presence';
+import { chatRoom, personalRoom } from './rooms';
+import { SocketFeedSink } from './socket-feed.sink';
+import { type CursorMove, SocketSession } from './socket-session';
+import { readSocketToken } from './socket-token';
+
+type SocketData = { user: AuthenticatedUser; after: string | null };
+
+const RATE_LIMITED: Ack = { ok: false, error: 'rate_limited' };
+const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
+
+/**
+ * The Socket.IO channel: authenticates the handshake, puts each socket in its
+ * user's personal room, streams the user's notifications through the same feed
+ * as SSE, and carries the two-way events (rooms, chat, typing, cursors). Every
+ * handler answers through its ack and never throws, so a bad payload never
+ * costs the client its connection.
+ */
+@WebSocketGateway()
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown {
+  private readonly log = new Logger(RealtimeGateway.name);
+  private readonly sessions = new Map<string, SocketSession>();
+  private readonly stats: DeliveryStats;
+
+  @WebSocketServer()
+  private server!: Server;
+
+  constructor(
+    private readonly verifier: UserTokenVerifier,
+    private readonly feed: NotificationFeed,
+    private readonly notifications: NotificationService,
+    private readonly presence: RoomPresence,
+    metrics: RealtimeMetrics,
+  ) {
+    this.stats = metrics.channel(CHANNELS.socketio);
+  }
+
+  afterInit(server: Server): void {
+    server.use((socket, next) => {
+      try {
+        const user = this.verifier.verify(readSocketToken(socket));
+        const resumeId = (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId;
+        let after: string | null = null;
+        if (resumeId !== undefined && resumeId !== null && resumeId !== '') {
+          after = typeof resumeId === 'string' ? parseNotificationId(resumeId) : null;
+          if (after === null) return next(Object.assign(new Error('invalid lastEventId'), { data: { field: 'lastEventId' } }));
+        }
+        (socket.data as SocketData) = { user, after };
+        next();
+      } catch {
+        next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHORIZED' } }));
+      }
+    });
+  }
+
+  async handleConnection(socket: Socket): Promise<void> {
+    const { user, after } = socket.data as SocketData;
+    const session = new SocketSession(socket, user, this.sendCursor(socket), this.expire);
+    this.sessions.set(socket.id, session);
+    this.stats.connections = this.sessions.size;
+    const rooms = new Set<string>();
+    socket.on('disconnecting', () => {
+      for (const room of socket.rooms) if (room.startsWith('room:')) rooms.add(room.slice('room:'.length));
+    });
+    socket.once('disconnect', () => {
+      for (const roomId of rooms) void this.presence.left(this.server, roomId, session.user.id).catch(() => undefined);
+    });
+    await socket.join(personalRoom(user.id));
+    try {
+      session.attach(await this.feed.open(user.id, { after }, new SocketFeedSink(socket, this.stats)));
+    } catch (error) {
+      this.log.warn(`feed unavailable for a socket: ${(error as Error).message}`);
+      // Closing the transport (not disconnect()) makes the stock client retry.
+      socket.conn.close();
+    }
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.sessions.get(socket.id)?.close();
+    this.sessions.delete(socket.id);
+    this.stats.connections = this.sessions.size;
+  }
+
+  /** On shutdown, close transports so that stock clients reconnect by themselves to another instance. */
+  beforeApplicationShutdown(): void {
+    for (const session of this.sessions.values()) session.socket.conn.close();
+  }
+
+  @SubscribeMessage('room:join')
+  joinRoom(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+    return this.handle(socket, async (session) => {
+      const request = validatePayload(RoomRequest, payload);
+      if (!request.ok) return request.ack;
+      const { roomId } = request.value;
+      await socket.join(chatRoom(roomId));
+      const sockets = await this.server.in(chatRoom(roomId)).fetchSockets();
+      await this.presence.joined(this.server, roomId, session.user.id, socket.id, sockets as never);
+      const members = [...new Set(sockets.map((member) => (member.data as SocketData).user.id))];
+      return { ok: true, members };
+    });
+  }
+
+  @SubscribeMessage('room:leave')
+  leaveRoom(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+    return this.handle(socket, async (session) => {
+      const request = validatePayload(RoomRequest, payload);
+      if (!request.ok) return request.ack;
+      const { roomId } = request.value;
+      if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
+      await socket.leave(chatRoom(roomId));
+      session.cursors.forget(roomId);
+      await this.presence.left(this.server, roomId, session.user.id);
+      return { ok: true };
+    });
+  }
+
+  @SubscribeMessage('chat')
+  chat(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+    return this.handle(socket, async (session) => {
+      const direct = typeof payload === 'object' && payload !== null && 'recipientId' in payload;
+      return direct ? this.directChat(session, payload) : this.roomChat(socket, session, payload);
+    });
+  }
+
+  @SubscribeMessage('typing')
+  typing(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+    return this.handle(socket, async (session) => {
+      const request = validatePayload(TypingRequest, payload);
+      if (!request.ok) return request.ack;
+      const { roomId, isTyping } = request.value;
+      if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
+      socket.to(chatRoom(roomId)).emit('typing', { roomId, userId: session.user.id, isTyping });
+      return { ok: true };
+    });
+  }
+
+  @SubscribeMessage('cursor-move')
+  cursorMove(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+    return this.handle(
+      socket,
+      async (session) => {
+        const request = validatePayload(CursorMoveRequest, payload);
+        if (!request.ok) return request.ack;
+        const { roomId, x, y } = request.value;
+        if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
+        session.cursors.move(roomId, { roomId, userId: session.user.id, x, y });
+        return { ok: true };
+      },
+      'cursor',
+    );
+  }
+
+  @SubscribeMessage('auth:refresh')
+  refresh(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+    return this.handle(socket, async (session) => {
+      const request = validatePayload(AuthRefreshRequest, payload);
+      if (!request.ok) return request.ack;
+      let user: AuthenticatedUser;
+      try {
+        user = this.verifier.verify(request.value.token);
+      } catch {
+        return { ok: false, error: 'unauthorized' };
+      }
+      if (user.id !== session.user.id) return { ok: false, error: 'unauthorized' };
+      session.refresh(user);
+      (socket.data as SocketData).user = user;
+      return { ok: true, expiresAt: user.expiresAt === null ? null : new Date(user.expiresAt).toISOString() };
+    });
+  }
+
+  private async roomChat(socket: Socket, session: SocketSession, payload: unknown): Promise<Ack> {
+    const request = validatePayload(RoomChatRequest, payload);
+    if (!request.ok) return request.ack;
+    const { roomId, content } = request.value;
+    if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
+    const message = { id: randomUUID(), roomId, from: session.user.id, content, timestamp: new Date().toISOString() };
+    socket.to(chatRoom(roomId)).emit('chat', message);
+    return { ok: true, id: message.id };
+  }
+
+  private async directChat(session: SocketSession, payload: unknown): Promise<Ack> {
+    const request = validatePayload(DirectChatRequest, payload);
+    if (!request.ok) return request.ack;
+    const { recipientId, content } = request.value;
+    const id = randomUUID();
+    const from = session.user.id;
+    const timestamp = new Date().toISOString();
+    // Stored first: if Redis refuses, nothing is sent and the sender is told.
+    await this.notifications.publish({
+      userId: recipientId,
+      type: NOTIFICATION_TYPES.messageReceived,
+      data: { messageId: id, from, content, timestamp },
+    });
+    this.server.to(personalRoom(recipientId)).emit('chat', { id, from, content, timestamp });
+    return { ok: true, id };
+  }
+
+  /** Rate limit, then run the handler; whatever happens, the client gets an ack. */
+  private async handle(socket: Socket, handler: (session: SocketSession) => Promise<Ack>, bucket: 'events' | 'cursor' = 'events'): Promise<Ack> {
+    const session = this.sessions.get(socket.id);
+    if (!session) return { ok: false, error: 'not_connected' };
+    if (!(bucket === 'cursor' ? session.cursorLimiter : session.limiter).take()) return RATE_LIMITED;
+    try {
+      return await handler(session);
+    } catch (error) {
+      if (isRedisUnavailable(error)) return { ok: false, error: 'unavailable' };
+      this.log.error(`socket event failed: ${(error as Error).stack ?? String(error)}`);
+      return { ok: false, error: 'internal_error' };
+    }
+  }
+
+  private sendCursor(socket: Socket): (roomId: string, move: CursorMove) => void {
+    return (roomId, move) => socket.to(chatRoom(roomId)).volatile.emit('cursor-move', move);
+  }
+
+  private readonly expire = (session: SocketSession): void => {
+    session.socket.emit('token-expired', { reason: 'token-expired' });
+    // Here the server means it: the client must come back with a fresh token.
+    session.socket.disconnect(true);
+  };
+}

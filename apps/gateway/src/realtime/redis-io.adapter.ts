@@ -1,0 +1,55 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type Redis from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
+import { APP_CONFIG, type AppConfig, RedisConnections, RedisKeys } from '@app/notifications';
+
+/** Largest Socket.IO message a client may send; bigger ones close its connection (engine.io's rule). */
+export const SOCKET_MAX_MESSAGE_BYTES = 16 * 1024;
+
+/**
+ * Socket.IO over Redis pub/sub (`@socket.io/redis-adapter`): rooms, chat,
+ * typing and presence reach members on every instance. Notifications do not
+ * use it: they go through the notifications library's feed, which has its own
+ * replay (`auth.lastEventId`), so Socket.IO's connection-state recovery (and
+ * the Redis Streams adapter it needs) would only duplicate it.
+ */
+export class RedisIoAdapter extends IoAdapter {
+  private readonly clients: Redis[] = [];
+
+  constructor(private readonly app: INestApplicationContext) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const config = this.app.get<AppConfig>(APP_CONFIG);
+    const connections = this.app.get(RedisConnections);
+    const server: Server = super.createIOServer(port, {
+      ...options,
+      path: options?.path ?? '/socket.io',
+      maxHttpBufferSize: SOCKET_MAX_MESSAGE_BYTES,
+      ...(config.corsOrigins.length > 0 ? { cors: { origin: [...config.corsOrigins], credentials: true } } : {}),
+    } as ServerOptions);
+    // The adapter's own connections wait out a Redis outage instead of failing its subscriptions.
+    const publisher = connections.command.duplicate({ maxRetriesPerRequest: null });
+    const subscriber = connections.command.duplicate({ maxRetriesPerRequest: null });
+    for (const client of [publisher, subscriber]) client.on('error', () => undefined); // RedisConnections logs the outage
+    this.clients.push(publisher, subscriber);
+    server.adapter(
+      createAdapter(publisher, subscriber, {
+        key: this.app.get(RedisKeys).socketIoAdapter(),
+        requestsTimeout: 3_000,
+        publishOnSpecificResponseChannel: true,
+      }),
+    );
+    return server;
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    // quit() would wait forever on a client that is not connected (its retries are unbounded).
+    await Promise.allSettled(this.clients.filter((client) => client.status === 'ready').map((client) => client.quit()));
+    for (const client of this.clients) client.disconnect();
+  }
+}

@@ -1,0 +1,69 @@
+import type { Socket } from 'socket.io';
+import type { FeedSubscription } from '@app/notifications';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CursorCoalescer } from './cursor-coalescer';
+import { FloodLimiter } from './flood-limiter';
+
+/** Client events a socket may send: sustained per second, and in one burst. */
+const EVENTS_PER_SECOND = 20;
+const EVENTS_BURST = 40;
+/** Cursor moves are coalesced before they fan out, so they get a bucket of their own. */
+const CURSOR_MOVES_PER_SECOND = 120;
+
+/** setTimeout cannot wait longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface CursorMove {
+  roomId: string;
+  userId: string;
+  x: number;
+  y: number;
+}
+
+/** What the gateway keeps per socket; everything here is released in {@link close}. */
+export class SocketSession {
+  readonly limiter = new FloodLimiter(EVENTS_PER_SECOND, EVENTS_BURST);
+  readonly cursorLimiter = new FloodLimiter(CURSOR_MOVES_PER_SECOND, CURSOR_MOVES_PER_SECOND);
+  readonly cursors: CursorCoalescer<CursorMove>;
+  private subscription: FeedSubscription | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    public user: AuthenticatedUser,
+    sendCursor: (roomId: string, move: CursorMove) => void,
+    private readonly onExpired: (session: SocketSession) => void,
+  ) {
+    this.cursors = new CursorCoalescer(sendCursor);
+    this.scheduleExpiry();
+  }
+
+  attach(subscription: FeedSubscription): void {
+    if (this.closed) subscription.close();
+    else this.subscription = subscription;
+  }
+
+  /** `auth:refresh` with a valid token of the same user: the socket lives on until the new `exp`. */
+  refresh(user: AuthenticatedUser): void {
+    this.user = user;
+    this.scheduleExpiry();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.subscription?.close();
+    this.subscription = null;
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    this.cursors.clear();
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (this.user.expiresAt === null) return;
+    const delay = Math.min(Math.max(this.user.expiresAt - Date.now(), 0), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => this.onExpired(this), delay);
+  }
+}
