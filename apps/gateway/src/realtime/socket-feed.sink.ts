@@ -9,13 +9,13 @@ import type { DeliveryStats, FeedSink, NotificationEnvelope } from '@app/notific
 export const SOCKET_MAX_QUEUED_PACKETS = 256;
 
 /**
- * A notification as a Socket.IO packet (engine.io "message" 4, socket.io
- * "event" 2, default namespace): `42["<type>",<notification JSON>]`. Built from
- * the stored JSON without parsing it, once per notification, and written as is
- * to every socket of the user.
+ * A notification as a Socket.IO "event" packet (type 2, default namespace):
+ * `2["<type>",<notification JSON>]`; engine.io adds its own message prefix.
+ * Built from the stored JSON without parsing it, once per notification, and
+ * written as is to every socket of the user.
  */
 export function socketIoEventPacket(envelope: NotificationEnvelope): string {
-  return `42["${envelope.type}",${envelope.json}]`;
+  return `2["${envelope.type}",${envelope.json}]`;
 }
 
 type PreEncodingClient = { _packet(packet: string, options: { preEncoded: boolean }): void };
