@@ -118,12 +118,22 @@ describe('loadConfig', () => {
     // A colon would let one prefix be the start of another's keys.
     ['REDIS_KEY_PREFIX', 'rtg:live'],
     ['PORT', '1\n2'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'https://ok.example.com, *'],
   ])('rejects %s=%j with a one-line ConfigError naming it', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
     expect(error.message.startsWith(`${name}:`)).toBe(true);
     expect(error.message).not.toContain('\n');
     expect(error.message).toContain(`(got ${JSON.stringify(value)})`);
+  });
+
+  it('reads CORS_ORIGINS as a list of origins, empty by default', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
   });
 
   it('gives a readable reason for a bad value', () => {
