@@ -48,6 +48,17 @@ describe('Socket.IO', () => {
       await expect(connected(client)).rejects.toMatchObject({ message: 'unauthorized' });
     });
 
+    it('refuses a browser from a foreign origin, since a cookie may carry the token, and accepts its own origin', async () => {
+      const userId = randomUserId();
+      const token = userToken(userId);
+      const foreign = connectSocket(gateway.url, userId, { auth: {}, extraHeaders: { Origin: 'https://evil.example', Cookie: `access_token=${token}` } });
+      clients.push(foreign);
+      foreign.socket.io.opts.reconnection = false;
+      await expect(connected(foreign)).rejects.toBeInstanceOf(Error);
+      const own = await connect(userId, { auth: {}, extraHeaders: { Origin: gateway.url, Cookie: `access_token=${token}` } });
+      expect(own.socket.connected).toBe(true);
+    });
+
     it('accepts the token as auth.token, Authorization header or access_token cookie', async () => {
       const userId = randomUserId();
       const token = userToken(userId);
@@ -252,6 +263,8 @@ describe('Socket.IO', () => {
       await visitor.request('room:join', { roomId });
       const visitorPresence = () => watcher.eventsNamed<{ userId: string }>('presence').filter((event) => event.userId === visitorId);
       await waitFor(() => visitorPresence().length === 1, 'the visitor online');
+      // Joining again from the same socket is no new arrival.
+      expect(await visitor.request('room:join', { roomId })).toMatchObject({ ok: true });
       visitor.close();
       const back = await connect(visitorId);
       await back.request('room:join', { roomId });

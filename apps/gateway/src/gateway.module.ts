@@ -1,12 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TerminusModule } from '@nestjs/terminus';
-import { type AppConfig, NotificationsModule } from '@app/notifications';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardModule } from '@bull-board/nestjs';
+import { type AppConfig, JobMatchingModule, NotificationsModule, QUEUES } from '@app/notifications';
 import { DevTokenController } from './auth/dev-token.controller';
 import { InternalKeyGuard } from './auth/internal-key.guard';
 import { UserAuthGuard } from './auth/user-auth.guard';
 import { UserTokenVerifier } from './auth/user-token.verifier';
 import { EventsController } from './events/events.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { queueDashboardGuard } from './jobs/queue-dashboard.middleware';
 import { SseConnections } from './events/sse-connections';
 import { NotificationsController } from './notifications/notifications.controller';
 import { HealthController } from './ops/health.controller';
@@ -14,6 +19,7 @@ import { MetricsController } from './ops/metrics.controller';
 import { RedisHealthIndicator } from './ops/redis.health';
 import { RealtimeGateway } from './realtime/realtime.gateway';
 import { RoomPresence } from './realtime/room-presence';
+import { SavedSearchesController } from './saved-searches/saved-searches.controller';
 
 /** The gateway process: every channel adapter over the notifications library. */
 @Module({})
@@ -29,12 +35,17 @@ export class GatewayModule {
           verifyOptions: { algorithms: ['HS256'] },
         }),
         TerminusModule.forRoot({ logger: false }),
+        JobMatchingModule.forRoot(config, { worker: config.workerEmbedded }),
+        BullBoardModule.forRoot({ route: '/admin/queues', adapter: ExpressAdapter, middleware: queueDashboardGuard(config.internalApiKey) }),
+        BullBoardModule.forFeature({ name: QUEUES.jobPostings, adapter: BullMQAdapter }, { name: QUEUES.notifications, adapter: BullMQAdapter }),
       ],
       controllers: [
         EventsController,
         NotificationsController,
         HealthController,
         MetricsController,
+        SavedSearchesController,
+        JobsController,
         ...(config.production ? [] : [DevTokenController]),
       ],
       providers: [

@@ -34,3 +34,10 @@ export { NotificationsModule } from './notifications.module';
 export { RedisConnections } from './redis/redis-connections';
 export { RedisKeys } from './redis/redis-keys';
 export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavailable';
+/** Saved searches, their matching rules and the job-match pipeline on BullMQ. */
+export type { JobPosting, SavedSearch } from './saved-searches/saved-search';
+export { foldCase, matchesPosting, postingWords, tokenize } from './saved-searches/match-posting';
+export { type SavedSearchInput, SavedSearchStore } from './saved-searches/saved-search.store';
+export { parseJobPosting, POSTING_ID_PATTERN } from './job-matching/job-posting.schema';
+export { JobMatchingModule } from './job-matching/job-matching.module';
+export { DEFAULT_JOB_OPTIONS, JOB_NAMES, QUEUES } from './job-matching/queues';

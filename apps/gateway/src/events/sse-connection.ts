@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { DeliveryStats, FeedSink, FeedSubscription, NotificationEnvelope } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { onTokenExpiry } from '../auth/token-expiry';
 import {
   HEARTBEAT_FRAME,
   notificationFrame,
@@ -17,9 +18,6 @@ import {
  */
 export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
-/** setTimeout cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export interface SseConnectionOptions {
   readonly retryMs: number;
   readonly stats: DeliveryStats;
@@ -33,7 +31,7 @@ export interface SseConnectionOptions {
  */
 export class SseConnection implements FeedSink {
   private subscription: FeedSubscription | null = null;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly cancelExpiry: () => void;
   private started = false;
   private closed = false;
 
@@ -44,13 +42,11 @@ export class SseConnection implements FeedSink {
   ) {
     if (response.destroyed) {
       this.closed = true;
+      this.cancelExpiry = () => undefined;
       return;
     }
     response.once('close', () => this.release());
-    if (user.expiresAt !== null) {
-      const delay = Math.min(Math.max(user.expiresAt - Date.now(), 0), MAX_TIMER_MS);
-      this.expiryTimer = setTimeout(() => this.end(TOKEN_EXPIRED_FRAME), delay);
-    }
+    this.cancelExpiry = onTokenExpiry(user.expiresAt, () => this.end(TOKEN_EXPIRED_FRAME));
   }
 
   get isOpen(): boolean {
@@ -123,8 +119,7 @@ export class SseConnection implements FeedSink {
   private release(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
+    this.cancelExpiry();
     this.subscription?.close();
     this.subscription = null;
     this.options.onClose(this);

@@ -20,6 +20,7 @@ import {
   NotificationService,
   parseNotificationId,
   RealtimeMetrics,
+  RedisConnections,
 } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
@@ -56,6 +57,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private readonly log = new Logger(RealtimeGateway.name);
   private readonly sessions = new Map<string, SocketSession>();
   private readonly stats: DeliveryStats;
+  private draining = false;
 
   @WebSocketServer()
   private server!: Server;
@@ -65,6 +67,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly feed: NotificationFeed,
     private readonly notifications: NotificationService,
     private readonly presence: RoomPresence,
+    private readonly redis: RedisConnections,
     metrics: RealtimeMetrics,
   ) {
     this.stats = metrics.channel(CHANNELS.socketio);
@@ -72,12 +75,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   afterInit(server: Server): void {
     server.use((socket, next) => {
+      if (this.draining) return next(new Error('shutting down'));
       try {
         const user = this.verifier.verify(readSocketToken(socket));
         const resumeId = (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId;
         let after: string | null = null;
         if (resumeId !== undefined && resumeId !== null && resumeId !== '') {
-          after = typeof resumeId === 'string' ? parseNotificationId(resumeId) : null;
+          after = typeof resumeId === 'string' || typeof resumeId === 'number' ? parseNotificationId(String(resumeId)) : null;
           if (after === null) return next(Object.assign(new Error('invalid lastEventId'), { data: { field: 'lastEventId' } }));
         }
         (socket.data as SocketData) = { user, after };
@@ -118,6 +122,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   /** On shutdown, close transports so that stock clients reconnect by themselves to another instance. */
   beforeApplicationShutdown(): void {
+    this.draining = true;
     for (const session of this.sessions.values()) session.socket.conn.close();
   }
 
@@ -127,9 +132,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       const request = validatePayload(RoomRequest, payload);
       if (!request.ok) return request.ack;
       const { roomId } = request.value;
+      // Room membership lives in the adapter's Redis: without it the answer would hang, so say so now.
+      this.redis.assertConnected({ subscriber: false });
+      const rejoin = socket.rooms.has(chatRoom(roomId));
       await socket.join(chatRoom(roomId));
       const sockets = await this.server.in(chatRoom(roomId)).fetchSockets();
-      await this.presence.joined(this.server, roomId, session.user.id, socket.id, sockets as never);
+      if (!rejoin) await this.presence.joined(this.server, roomId, session.user.id, socket.id, sockets as never);
       const members = [...new Set(sockets.map((member) => (member.data as SocketData).user.id))];
       return { ok: true, members };
     });
@@ -142,6 +150,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       if (!request.ok) return request.ack;
       const { roomId } = request.value;
       if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
+      this.redis.assertConnected({ subscriber: false });
       await socket.leave(chatRoom(roomId));
       session.cursors.forget(roomId);
       await this.presence.left(this.server, roomId, session.user.id);

@@ -6,7 +6,8 @@ import type { Server, ServerOptions } from 'socket.io';
 import { APP_CONFIG, type AppConfig, RedisConnections, RedisKeys } from '@app/notifications';
 
 /** Largest Socket.IO message a client may send; bigger ones close its connection (engine.io's rule). */
-export const SOCKET_MAX_MESSAGE_BYTES = 16 * 1024;
+// Room for a 4000-character message even when every character is JSON-escaped (\u0000 is 6 bytes).
+export const SOCKET_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * Socket.IO over Redis pub/sub (`@socket.io/redis-adapter`): rooms, chat,
@@ -30,6 +31,8 @@ export class RedisIoAdapter extends IoAdapter {
       path: options?.path ?? '/socket.io',
       maxHttpBufferSize: SOCKET_MAX_MESSAGE_BYTES,
       ...(config.corsOrigins.length > 0 ? { cors: { origin: [...config.corsOrigins], credentials: true } } : {}),
+      // CORS headers do not bind WebSockets: refuse foreign browser origins here, since a cookie may carry the token.
+      allowRequest: (request, callback) => callback(null, originAllowed(request.headers.origin, request.headers.host, config.corsOrigins)),
     } as ServerOptions);
     // The adapter's own connections wait out a Redis outage instead of failing its subscriptions.
     const publisher = connections.command.duplicate({ maxRetriesPerRequest: null });
@@ -51,5 +54,16 @@ export class RedisIoAdapter extends IoAdapter {
     // quit() would wait forever on a client that is not connected (its retries are unbounded).
     await Promise.allSettled(this.clients.filter((client) => client.status === 'ready').map((client) => client.quit()));
     for (const client of this.clients) client.disconnect();
+  }
+}
+
+/** No Origin (not a browser), the gateway's own origin, or one listed in CORS_ORIGINS. */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
   }
 }

@@ -1,10 +1,13 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'socket.io';
 import { RedisConnections, RedisKeys } from '@app/notifications';
 import { chatRoom } from './rooms';
 
 /** How long a user who left a room counts as still there, so a reconnect does not flap their presence. */
 export const PRESENCE_GRACE_MS = 5_000;
+
+const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 type SocketLike = { id: string; data: { user?: { id: string } } };
 
@@ -36,10 +39,12 @@ export class RoomPresence implements OnApplicationShutdown {
     const members = await server.in(chatRoom(roomId)).fetchSockets();
     if (members.some((member) => (member.data as SocketLike['data']).user?.id === userId)) return;
     const grace = this.keys.presenceGrace(roomId, userId);
-    await this.redis.command.set(grace, '1', 'PX', PRESENCE_GRACE_MS * 3);
+    // The value names this departure: an earlier one's timer must not end a later grace period.
+    const departure = randomUUID();
+    await this.redis.command.set(grace, departure, 'PX', PRESENCE_GRACE_MS * 3);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.expire(server, roomId, userId, grace).catch(() => undefined);
+      void this.expire(server, roomId, userId, grace, departure).catch(() => undefined);
     }, PRESENCE_GRACE_MS);
     this.timers.add(timer);
   }
@@ -49,10 +54,11 @@ export class RoomPresence implements OnApplicationShutdown {
     this.timers.clear();
   }
 
-  private async expire(server: Server, roomId: string, userId: string, grace: string): Promise<void> {
+  private async expire(server: Server, roomId: string, userId: string, grace: string, departure: string): Promise<void> {
     const members = await server.in(chatRoom(roomId)).fetchSockets();
     if (members.some((member) => (member.data as SocketLike['data']).user?.id === userId)) return;
     // Whoever deletes the grace key announces: a rejoin elsewhere deletes it first and nothing is said.
-    if ((await this.redis.command.del(grace)) === 1) server.to(chatRoom(roomId)).emit('presence', { roomId, userId, online: false });
+    const deleted = await this.redis.command.eval(DELETE_IF_EQUAL, 1, grace, departure);
+    if (deleted === 1) server.to(chatRoom(roomId)).emit('presence', { roomId, userId, online: false });
   }
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { FeedSubscription } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { onTokenExpiry } from '../auth/token-expiry';
 import { CursorCoalescer } from './cursor-coalescer';
 import { FloodLimiter } from './flood-limiter';
 
@@ -9,9 +10,6 @@ const EVENTS_PER_SECOND = 20;
 const EVENTS_BURST = 40;
 /** Cursor moves are coalesced before they fan out, so they get a bucket of their own. */
 const CURSOR_MOVES_PER_SECOND = 120;
-
-/** setTimeout cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface CursorMove {
   roomId: string;
@@ -26,7 +24,7 @@ export class SocketSession {
   readonly cursorLimiter = new FloodLimiter(CURSOR_MOVES_PER_SECOND, CURSOR_MOVES_PER_SECOND);
   readonly cursors: CursorCoalescer<CursorMove>;
   private subscription: FeedSubscription | null = null;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private cancelExpiry: () => void = () => undefined;
   private closed = false;
 
   constructor(
@@ -54,16 +52,12 @@ export class SocketSession {
     this.closed = true;
     this.subscription?.close();
     this.subscription = null;
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
+    this.cancelExpiry();
     this.cursors.clear();
   }
 
   private scheduleExpiry(): void {
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
-    if (this.user.expiresAt === null) return;
-    const delay = Math.min(Math.max(this.user.expiresAt - Date.now(), 0), MAX_TIMER_MS);
-    this.expiryTimer = setTimeout(() => this.onExpired(this), delay);
+    this.cancelExpiry();
+    this.cancelExpiry = onTokenExpiry(this.user.expiresAt, () => this.onExpired(this));
   }
 }

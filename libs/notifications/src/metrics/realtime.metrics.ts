@@ -6,6 +6,8 @@ import { DeliveryStats, LATENCY_BUCKETS } from './delivery-stats';
 export const CHANNELS = { sse: 'sse', socketio: 'socketio', polling: 'polling' } as const;
 export type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS];
 
+export type QueueJobCount = { queue: string; state: string; count: number };
+
 type MetricValue = { metricName?: string; labels: Record<string, string | number>; value: number };
 
 /**
@@ -16,6 +18,8 @@ type MetricValue = { metricName?: string; labels: Record<string, string | number
 export class RealtimeMetrics {
   readonly registry = new Registry();
   readonly published: Counter;
+  readonly jobsProcessed: Counter<'queue' | 'result'>;
+  private queueCounts: (() => Promise<QueueJobCount[]>) | null = null;
   private readonly channels = new Map<ChannelName, DeliveryStats>();
 
   constructor() {
@@ -24,6 +28,27 @@ export class RealtimeMetrics {
       name: 'rtg_notifications_published_total',
       help: 'Notifications stored and fanned out (idempotent repeats excluded)',
       registers: [this.registry],
+    });
+    this.jobsProcessed = new Counter({
+      name: 'rtg_jobs_processed_total',
+      help: 'Queue jobs finished by this process, by queue and result',
+      labelNames: ['queue', 'result'],
+      registers: [this.registry],
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'rtg_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        if (metrics.queueCounts === null) return;
+        try {
+          for (const { queue, state, count } of await metrics.queueCounts()) this.set({ queue, state }, count);
+        } catch {
+          // Redis away: the scrape goes on with the last known values.
+        }
+      },
     });
     // Push channels show in every scrape, even before their first client.
     this.channel(CHANNELS.sse);
@@ -49,6 +74,11 @@ export class RealtimeMetrics {
       'histogram',
       () => pushChannels().flatMap(([channel, stats]) => histogramValues('rtg_delivery_latency_seconds', channel, stats)),
     );
+  }
+
+  /** Where `rtg_queue_jobs` reads its counts from at each scrape. */
+  countQueueJobs(source: () => Promise<QueueJobCount[]>): void {
+    this.queueCounts = source;
   }
 
   /** The stats a transport records its deliveries and connections into. */

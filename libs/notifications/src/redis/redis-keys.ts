@@ -36,6 +36,21 @@ export class RedisKeys {
     return channel.startsWith(this.liveChannelPrefix) ? channel.slice(this.liveChannelPrefix.length) : null;
   }
 
+  /** Hash of one user's saved searches: id → JSON. */
+  userSavedSearches(userId: string): string {
+    return `${this.prefix}:saved-searches:{${userId}}`;
+  }
+
+  /** Hash of every saved search: id → JSON, read by the matcher. */
+  savedSearchesById(): string {
+    return `${this.prefix}:saved-searches-by-id`;
+  }
+
+  /** Set of the saved search ids indexed under a word (see anchorWord). */
+  searchIndex(word: string): string {
+    return `${this.prefix}:search-index:${word}`;
+  }
+
   /** Channel prefix of the Socket.IO Redis adapter (rooms, chat, typing across instances). */
   socketIoAdapter(): string {
     return `${this.prefix}:socket.io`;

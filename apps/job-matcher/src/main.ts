@@ -1,0 +1,39 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type AppConfig, ConfigError, loadConfig } from '@app/notifications';
+import { JobMatcherModule } from './job-matcher.module';
+
+/** The contract's bound: the active job is finished or handed back before this. */
+const SHUTDOWN_DEADLINE_MS = 9_500;
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = readConfig();
+  const app = await NestFactory.createApplicationContext(JobMatcherModule.forRoot(config), {
+    logger: new ConsoleLogger({ json: true, colors: false }),
+  });
+  await app.init();
+  const log = new Logger('JobMatcher');
+  log.log(`job-matcher ready on ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')} with prefix ${config.redisKeyPrefix}`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.log(`${signal}: finishing the active jobs`);
+      setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+      // Closing the workers waits for their active jobs; a job cut short is retried by another worker.
+      void app.close().then(() => process.exit(0));
+    });
+  }
+}
+
+void bootstrap();

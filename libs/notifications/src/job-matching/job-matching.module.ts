@@ -1,0 +1,34 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '../config';
+import { SavedSearchStore } from '../saved-searches/saved-search.store';
+import { NotifyProcessor } from './notify.processor';
+import { PostingMatcher } from './posting-matcher';
+import { PostingProcessor } from './posting.processor';
+import { QueueDepthMetrics } from './queue-depth.metrics';
+import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues';
+
+/**
+ * Saved searches and the two queues, with BullMQ's `prefix` set to
+ * REDIS_KEY_PREFIX. With `worker: true` this process also consumes them: one
+ * implementation, hosted by the gateway (WORKER_EMBEDDED) or by apps/job-matcher.
+ * Needs NotificationsModule (global) in the same application.
+ */
+@Module({})
+export class JobMatchingModule {
+  static forRoot(config: AppConfig, options: { worker: boolean }): DynamicModule {
+    return {
+      module: JobMatchingModule,
+      imports: [
+        BullModule.forRoot({
+          connection: { url: config.redisUrl },
+          prefix: config.redisKeyPrefix,
+          defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        }),
+        BullModule.registerQueue({ name: QUEUES.jobPostings }, { name: QUEUES.notifications }),
+      ],
+      providers: [SavedSearchStore, QueueDepthMetrics, ...(options.worker ? [PostingMatcher, PostingProcessor, NotifyProcessor] : [])],
+      exports: [BullModule, SavedSearchStore],
+    };
+  }
+}

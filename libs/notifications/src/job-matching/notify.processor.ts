@@ -1,0 +1,47 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { InvalidInputError } from '../errors';
+import { RealtimeMetrics } from '../metrics/realtime.metrics';
+import { assertNotificationInput } from '../notification';
+import { NotificationService } from '../notification.service';
+import { JOB_NAMES, QUEUES } from './queues';
+
+/** Consumes `notifications`: each `notify` job is published like `POST /api/notifications`. */
+@Processor(QUEUES.notifications, { concurrency: 8 })
+export class NotifyProcessor extends WorkerHost {
+  private readonly log = new Logger(NotifyProcessor.name);
+
+  constructor(
+    private readonly notifications: NotificationService,
+    private readonly metrics: RealtimeMetrics,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<{ id: string }> {
+    if (job.name !== JOB_NAMES.notify) throw new UnrecoverableError(`unknown job name "${job.name}" (expected "${JOB_NAMES.notify}")`);
+    let input;
+    try {
+      const { userId, type, data } = (job.data ?? {}) as Record<string, unknown>;
+      input = assertNotificationInput({ userId, type, data });
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new UnrecoverableError(`invalid notification: ${error.message}`);
+      throw error;
+    }
+    // Keyed by job: a retry after a crash between publish and completion publishes nothing new.
+    const { id } = await this.notifications.publish({ ...input, idempotencyKey: `notify-job:${job.id}` });
+    return { id };
+  }
+
+  @OnWorkerEvent('completed')
+  completed(): void {
+    this.metrics.jobsProcessed.inc({ queue: QUEUES.notifications, result: 'completed' });
+  }
+
+  @OnWorkerEvent('failed')
+  failed(job: Job | undefined, error: Error): void {
+    this.metrics.jobsProcessed.inc({ queue: QUEUES.notifications, result: 'failed' });
+    this.log.warn(`notify job ${job?.id ?? '?'} failed: ${error.message}`);
+  }
+}

@@ -1,0 +1,45 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { InvalidInputError } from '../errors';
+import { RealtimeMetrics } from '../metrics/realtime.metrics';
+import { parseJobPosting } from './job-posting.schema';
+import { type MatchResult, PostingMatcher } from './posting-matcher';
+import { JOB_NAMES, QUEUES } from './queues';
+
+/** Consumes `job-postings`: validates each posting, then matches it. */
+@Processor(QUEUES.jobPostings, { concurrency: 4 })
+export class PostingProcessor extends WorkerHost {
+  private readonly log = new Logger(PostingProcessor.name);
+
+  constructor(
+    private readonly matcher: PostingMatcher,
+    private readonly metrics: RealtimeMetrics,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<MatchResult> {
+    if (job.name !== JOB_NAMES.posting) throw new UnrecoverableError(`unknown job name "${job.name}" (expected "${JOB_NAMES.posting}")`);
+    let posting;
+    try {
+      posting = parseJobPosting(job.data);
+    } catch (error) {
+      // Bad data never gets better: fail now, keep it in the failed set with the reason.
+      if (error instanceof InvalidInputError) throw new UnrecoverableError(`invalid posting: ${error.message}`);
+      throw error;
+    }
+    return this.matcher.match(posting);
+  }
+
+  @OnWorkerEvent('completed')
+  completed(): void {
+    this.metrics.jobsProcessed.inc({ queue: QUEUES.jobPostings, result: 'completed' });
+  }
+
+  @OnWorkerEvent('failed')
+  failed(job: Job | undefined, error: Error): void {
+    this.metrics.jobsProcessed.inc({ queue: QUEUES.jobPostings, result: 'failed' });
+    this.log.warn(`posting job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`);
+  }
+}

@@ -1,0 +1,23 @@
+/** Queue and job names, exactly as the contract spells them. */
+export const QUEUES = {
+  jobPostings: 'job-postings',
+  notifications: 'notifications',
+} as const;
+
+export const JOB_NAMES = {
+  posting: 'posting',
+  notify: 'notify',
+} as const;
+
+/**
+ * Transient failures (Redis) retry with exponential backoff; bad data fails at
+ * once with UnrecoverableError. Finished jobs are kept, bounded, so that a
+ * posting id seen again within a week is recognised and operators can inspect
+ * failures.
+ */
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 7 * 24 * 60 * 60, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 60 * 60, count: 10_000 },
+} as const;
