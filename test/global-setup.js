@@ -1,8 +1,11 @@
-// Once per `npm test`: Redis must answer, and the run gets an id that every
-// test prefix carries, so parallel runs on one Redis never meet.
+// Once per `npm test`: Redis must answer, the run gets an id that every test
+// prefix carries (so parallel runs on one Redis never meet), and the app
+// bundles are built once for the specs that run them as processes.
 'use strict';
+const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const net = require('node:net');
+const path = require('node:path');
 
 module.exports = async function globalSetup() {
   const url = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
@@ -15,4 +18,8 @@ module.exports = async function globalSetup() {
   });
   if (!ok) throw new Error(`Redis does not answer at ${url.host}: start it or set REDIS_URL (npm test starts one when redis-server is on the PATH).`);
   process.env.RTG_TEST_RUN ??= randomBytes(3).toString('hex');
+  const root = path.resolve(__dirname, '..');
+  for (const app of ['gateway', 'job-matcher']) {
+    execFileSync(path.join(root, 'node_modules/.bin/nest'), ['build', app], { cwd: root, stdio: 'ignore' });
+  }
 };

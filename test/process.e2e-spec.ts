@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { buildGateway, runGateway } from './support/gateway-process';
+import { runGateway } from './support/gateway-process';
 import { randomUserId, uniquePrefix } from './support/prefix';
 import { publish } from './support/publish';
 import { deletePrefix, testRedisUrl } from './support/redis';
@@ -18,8 +18,6 @@ describe('the gateway process', () => {
     HOST: '127.0.0.1',
     PORT: '0',
   };
-
-  beforeAll(() => buildGateway(), 60_000);
 
   afterAll(async () => {
     await deletePrefix(prefix);

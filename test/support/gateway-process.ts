@@ -1,14 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { waitFor } from './wait-for';
 
 const root = path.resolve(__dirname, '../..');
-export const GATEWAY_BUNDLE = path.join(root, 'dist/apps/gateway/main.js');
+const bundle = (app: string) => path.join(root, `dist/apps/${app}/main.js`);
 
-/** Builds the gateway bundle as `npm run build` does (without the type-check, which CI runs separately). */
-export function buildGateway(): void {
-  execFileSync(path.join(root, 'node_modules/.bin/nest'), ['build', 'gateway'], { cwd: root, stdio: 'ignore' });
-}
+// test/global-setup.js builds both bundles once per run.
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -22,7 +19,12 @@ export interface GatewayProcess {
 
 /** Runs the built gateway as its own process, with exactly `env` (plus PATH). */
 export function runGateway(env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, [GATEWAY_BUNDLE], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+  return runApp('gateway', env);
+}
+
+/** Runs a built app (`gateway` or `job-matcher`) as its own process. */
+export function runApp(app: string, env: Record<string, string>): GatewayProcess {
+  const child = spawn(process.execPath, [bundle(app)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => (stdout += chunk));
