@@ -1,20 +1,26 @@
 import type { JobPosting, SavedSearch } from './saved-search';
 
 // Tokens are cut at every character that is not a letter, a digit, '+', '#', '.' or '-'.
-const SEPARATORS = /[^\p{L}\p{N}+#.-]+/u;
+// Combining marks count with the letter they sit on, so a decomposed accent does not cut a word.
+const SEPARATORS = /[^\p{L}\p{M}\p{N}+#.-]+/u;
 const EDGE_PUNCTUATION = /^[.-]+|[.-]+$/g;
 
-/** Unicode case folding for comparison: upper then lower maps ß→ss, ς→σ and the like, as full folding does. */
+/**
+ * Unicode case folding for comparison: lower case, then the full foldings that
+ * lower-casing leaves out (final sigma ς→σ, sharp s ß→ss, which also covers ẞ).
+ * Dotless ı stays distinct from i, as folding keeps it.
+ */
 export function foldCase(text: string): string {
-  return text.normalize('NFC').toUpperCase().toLowerCase();
+  return text.normalize('NFC').toLowerCase().replace(/ς/g, 'σ').replace(/ß/g, 'ss');
 }
 
 /** The contract's words: "C#", "C++", "Node.js" and "front-end" are words; "platform." is "platform". */
 export function tokenize(text: string): string[] {
   const words: string[] = [];
-  for (const raw of foldCase(text).split(SEPARATORS)) {
+  // Cut first, fold each word after: folding can grow a letter into several code points.
+  for (const raw of text.normalize('NFC').split(SEPARATORS)) {
     const word = raw.replace(EDGE_PUNCTUATION, '');
-    if (word !== '') words.push(word);
+    if (word !== '') words.push(foldCase(word));
   }
   return words;
 }
