@@ -3,11 +3,12 @@ import { InvalidInputError } from '../errors';
 import type { JobPosting } from '../saved-searches/saved-search';
 
 /** BullMQ job ids may not contain ':' nor be integers; the posting id is the job id. */
-export const POSTING_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9_.-]{1,128}$/;
+// At most 100 characters, so `job-match:<id>` stays a valid idempotency key.
+export const POSTING_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9_.-]{1,100}$/;
 
 const jobPostingSchema = z.strictObject({
-  id: z.string().regex(POSTING_ID_PATTERN, 'id must be 1-128 of A-Z a-z 0-9 _ . - and not only digits'),
-  title: z.string().min(1).max(500),
+  id: z.string().regex(POSTING_ID_PATTERN, 'must be 1-100 of A-Z a-z 0-9 _ . - and not only digits'),
+  title: z.string().min(1, 'must not be empty').max(500),
   company: z.string().min(1).max(200),
   location: z.string().min(1).max(200).optional(),
   description: z.string().max(50_000).optional(),

@@ -1,11 +1,12 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { InvalidInputError } from '../errors';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import { assertNotificationInput } from '../notification';
 import { NotificationService } from '../notification.service';
-import { JOB_NAMES, QUEUES } from './queues';
+import { isFinalFailure, JOB_NAMES, QUEUES } from './queues';
 
 /** Consumes `notifications`: each `notify` job is published like `POST /api/notifications`. */
 @Processor(QUEUES.notifications, { concurrency: 8 })
@@ -30,7 +31,8 @@ export class NotifyProcessor extends WorkerHost {
       throw error;
     }
     // Keyed by job: a retry after a crash between publish and completion publishes nothing new.
-    const { id } = await this.notifications.publish({ ...input, idempotencyKey: `notify-job:${job.id}` });
+    const jobKey = createHash('sha256').update(String(job.id)).digest('base64url').slice(0, 32);
+    const { id } = await this.notifications.publish({ ...input, idempotencyKey: `notify-job:${jobKey}` });
     return { id };
   }
 
@@ -41,7 +43,7 @@ export class NotifyProcessor extends WorkerHost {
 
   @OnWorkerEvent('failed')
   failed(job: Job | undefined, error: Error): void {
-    this.metrics.jobsProcessed.inc({ queue: QUEUES.notifications, result: 'failed' });
+    if (isFinalFailure(job, error)) this.metrics.jobsProcessed.inc({ queue: QUEUES.notifications, result: 'failed' });
     this.log.warn(`notify job ${job?.id ?? '?'} failed: ${error.message}`);
   }
 }

@@ -5,7 +5,7 @@ import { InvalidInputError } from '../errors';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import { parseJobPosting } from './job-posting.schema';
 import { type MatchResult, PostingMatcher } from './posting-matcher';
-import { JOB_NAMES, QUEUES } from './queues';
+import { isFinalFailure, JOB_NAMES, QUEUES } from './queues';
 
 /** Consumes `job-postings`: validates each posting, then matches it. */
 @Processor(QUEUES.jobPostings, { concurrency: 4 })
@@ -39,7 +39,7 @@ export class PostingProcessor extends WorkerHost {
 
   @OnWorkerEvent('failed')
   failed(job: Job | undefined, error: Error): void {
-    this.metrics.jobsProcessed.inc({ queue: QUEUES.jobPostings, result: 'failed' });
+    if (isFinalFailure(job, error)) this.metrics.jobsProcessed.inc({ queue: QUEUES.jobPostings, result: 'failed' });
     this.log.warn(`posting job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`);
   }
 }

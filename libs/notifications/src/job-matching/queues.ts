@@ -1,3 +1,5 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+
 /** Queue and job names, exactly as the contract spells them. */
 export const QUEUES = {
   jobPostings: 'job-postings',
@@ -21,3 +23,8 @@ export const DEFAULT_JOB_OPTIONS = {
   removeOnComplete: { age: 7 * 24 * 60 * 60, count: 10_000 },
   removeOnFail: { age: 30 * 24 * 60 * 60, count: 10_000 },
 } as const;
+
+/** BullMQ reports every failed attempt; a job has failed for good when it will not be retried. */
+export function isFinalFailure(job: Job | undefined, error: Error): boolean {
+  return error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+}

@@ -14,7 +14,7 @@ describe('RedisKeys', () => {
 
   it('builds the documented key shapes', () => {
     expect(keys.prefix).toBe('rtg');
-    expect(keys.userStream('u1')).toBe('rtg:notifications:{u1}');
+    expect(keys.userStream('u1')).toBe('rtg:history:{u1}');
     expect(keys.idempotency('u1', 'k1')).toBe('rtg:idempotency:{u1}:k1');
     expect(keys.userChannel('u1')).toBe('rtg:live:u1');
     expect(keys.allKeysPattern()).toBe('rtg:*');
@@ -46,7 +46,7 @@ describe('RedisKeys', () => {
 
   it('returns null for channels it did not build', () => {
     expect(keys.userOfChannel('other:live:u1')).toBeNull();
-    expect(keys.userOfChannel('rtg:notifications:{u1}')).toBeNull();
+    expect(keys.userOfChannel('rtg:history:{u1}')).toBeNull();
     expect(keys.userOfChannel('rtg:live')).toBeNull();
     expect(keys.userOfChannel('rtglive:u1')).toBeNull();
     expect(keys.userOfChannel('')).toBeNull();

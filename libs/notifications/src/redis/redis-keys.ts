@@ -11,9 +11,9 @@ export class RedisKeys {
     this.liveChannelPrefix = `${prefix}:live:`;
   }
 
-  /** Stream of the user's retained notifications (history and replay). */
+  /** Stream of the user's retained notifications (history and replay). Not under `:notifications:`, BullMQ's queue of that name. */
   userStream(userId: string): string {
-    return `${this.prefix}:notifications:{${userId}}`;
+    return `${this.prefix}:history:{${userId}}`;
   }
 
   /** The newest id trimmed from the user's stream: resuming before it means history was lost. */

@@ -10,6 +10,15 @@ export type SavedSearchInput = Pick<SavedSearch, 'keywords' | 'location' | 'remo
 
 /** Redis commands per call when a posting has many words or many candidates. */
 const CHUNK = 500;
+/** Keeps a user's job-match `searchIds` far below the 64 KiB data limit. */
+export const MAX_SAVED_SEARCHES_PER_USER = 100;
+
+/** As stored: the search plus the word it is indexed under, so a later tokenizer change cannot orphan the entry. */
+type StoredSearch = SavedSearch & { anchor?: string };
+
+function withoutAnchor({ anchor: _, ...search }: StoredSearch): SavedSearch {
+  return search;
+}
 
 /**
  * Saved searches in Redis, with the inverted index the matcher reads: each
@@ -29,6 +38,9 @@ export class SavedSearchStore {
     const empty = input.keywords.findIndex((keyword) => anchorWord([keyword]) === null);
     if (anchor === null || empty >= 0) throw new InvalidInputError('keywords', `keywords.${Math.max(empty, 0)} has no word in it`);
     this.redis.assertConnected({ subscriber: false });
+    if ((await this.redis.command.hlen(this.keys.userSavedSearches(userId))) >= MAX_SAVED_SEARCHES_PER_USER) {
+      throw new InvalidInputError('body', `a user can keep at most ${MAX_SAVED_SEARCHES_PER_USER} saved searches`);
+    }
     const search: SavedSearch = {
       id: randomUUID(),
       userId,
@@ -38,7 +50,7 @@ export class SavedSearchStore {
       ...(input.minSalary !== undefined ? { minSalary: input.minSalary } : {}),
       createdAt: new Date().toISOString(),
     };
-    const json = JSON.stringify(search);
+    const json = JSON.stringify({ ...search, anchor } satisfies StoredSearch);
     await exec(
       this.redis.command
         .multi()
@@ -51,15 +63,17 @@ export class SavedSearchStore {
 
   async list(userId: string): Promise<SavedSearch[]> {
     const all = await this.redis.command.hvals(this.keys.userSavedSearches(userId));
-    return all.map((json) => JSON.parse(json) as SavedSearch).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return all
+      .map((json) => withoutAnchor(JSON.parse(json) as StoredSearch))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   /** Removes one of the user's searches; NotFoundError if the user has no search with that id. */
   async delete(userId: string, id: string): Promise<void> {
     const json = await this.redis.command.hget(this.keys.userSavedSearches(userId), id);
     if (json === null) throw new NotFoundError('no such saved search');
-    const search = JSON.parse(json) as SavedSearch;
-    const anchor = anchorWord(search.keywords) as string;
+    const search = JSON.parse(json) as StoredSearch;
+    const anchor = search.anchor ?? (anchorWord(search.keywords) as string);
     await exec(
       this.redis.command
         .multi()
@@ -84,7 +98,7 @@ export class SavedSearchStore {
     const searches: SavedSearch[] = [];
     for (let i = 0; i < ids.length; i += CHUNK) {
       for (const json of await this.redis.command.hmget(this.keys.savedSearchesById(), ...ids.slice(i, i + CHUNK))) {
-        if (json !== null) searches.push(JSON.parse(json) as SavedSearch);
+        if (json !== null) searches.push(withoutAnchor(JSON.parse(json) as StoredSearch));
       }
     }
     return searches;
