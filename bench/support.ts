@@ -87,7 +87,7 @@ export async function inParallel(count: number, concurrency: number, task: (i: n
   );
 }
 
-/** Deletes every key under the prefix with SCAN + UNLINK (never FLUSHDB: the Redis is shared). */
+/** Deletes every key under the prefix with SCAN + UNLINK, and nothing else: the Redis is shared. */
 export async function deletePrefix(prefix: string): Promise<void> {
   const redis = new Redis(redisUrl);
   let cursor = '0';

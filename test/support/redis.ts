@@ -4,7 +4,7 @@ export function testRedisUrl(): string {
   return process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 }
 
-/** Deletes every key under `prefix` (SCAN + UNLINK): never FLUSHDB, other runs share this Redis. */
+/** Deletes every key under `prefix` (SCAN + UNLINK) and nothing else: other runs share this Redis. */
 export async function deletePrefix(prefix: string): Promise<void> {
   const redis = new Redis(testRedisUrl(), { lazyConnect: true });
   await redis.connect();

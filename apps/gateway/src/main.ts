@@ -2,24 +2,12 @@ import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { type AppConfig, ConfigError, loadConfig } from '@app/notifications';
+import { loadConfigOrExit } from '@app/notifications';
 import { configureGatewayApp } from './configure-gateway-app';
 import { GatewayModule } from './gateway.module';
 
-function readConfig(): AppConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`invalid configuration: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfigOrExit(process.env);
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     logger: new ConsoleLogger({ json: true, colors: false }),
   });

@@ -1,25 +1,13 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type AppConfig, ConfigError, loadConfig } from '@app/notifications';
+import { loadConfigOrExit } from '@app/notifications';
 import { JobMatcherModule } from './job-matcher.module';
 
 /** The contract's bound: the active job is finished or handed back before this. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
 
-function readConfig(): AppConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`invalid configuration: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfigOrExit(process.env);
   const app = await NestFactory.createApplicationContext(JobMatcherModule.forRoot(config), {
     logger: new ConsoleLogger({ json: true, colors: false }),
   });

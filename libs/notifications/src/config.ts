@@ -124,3 +124,14 @@ export function loadConfig(env: Env): AppConfig {
     corsOrigins: Object.freeze(read(env, 'CORS_ORIGINS')),
   });
 }
+
+/** For entry points: the configuration, or one line `invalid configuration: VAR: reason` on stderr and exit code 1. */
+export function loadConfigOrExit(env: Env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`invalid configuration: ${error.message}\n`);
+    process.exit(1);
+  }
+}

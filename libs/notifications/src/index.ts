@@ -1,5 +1,5 @@
 /** Configuration: the parsed environment, its DI token and its one-line error. */
-export { APP_CONFIG, type AppConfig, ConfigError, loadConfig } from './config';
+export { APP_CONFIG, type AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './config';
 /** Domain errors, mapped to wire errors by each transport. */
 export { InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
 /** Delivery counters and the Prometheus registry with the contract's metric names. */

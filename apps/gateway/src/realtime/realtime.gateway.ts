@@ -102,6 +102,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       for (const room of socket.rooms) if (room.startsWith('room:')) rooms.add(room.slice('room:'.length));
     });
     socket.once('disconnect', () => {
+      // While draining, the adapter's Redis clients are closing: leave presence to the instance the user comes back to.
+      if (this.draining) return;
       for (const roomId of rooms) void this.presence.left(this.server, roomId, session.user.id).catch(() => undefined);
     });
     await socket.join(personalRoom(user.id));

@@ -38,6 +38,14 @@ export class RedisIoAdapter extends IoAdapter {
     const publisher = connections.command.duplicate({ maxRetriesPerRequest: null });
     const subscriber = connections.command.duplicate({ maxRetriesPerRequest: null });
     for (const client of [publisher, subscriber]) client.on('error', () => undefined); // RedisConnections logs the outage
+    // The adapter fires most PUBLISHes without awaiting them; one cut off by a closing or lost
+    // connection must not become an unhandled rejection (callers that await still see it).
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = ((...args: Parameters<typeof publish>) => {
+      const sent = publish(...args);
+      sent.catch(() => undefined);
+      return sent;
+    }) as typeof publisher.publish;
     this.clients.push(publisher, subscriber);
     server.adapter(
       createAdapter(publisher, subscriber, {
