@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
-import Redis from 'ioredis';
 
 export const root = path.resolve(__dirname, '..');
 export const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -87,17 +86,8 @@ export async function inParallel(count: number, concurrency: number, task: (i: n
   );
 }
 
-/** Deletes every key under the prefix with SCAN + UNLINK, and nothing else: the Redis is shared. */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-}
+/** Keys are cleaned up exactly as the tests do it: SCAN + UNLINK of the prefix only. */
+export { deletePrefix } from '../test/support/redis';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -1,12 +1,11 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { type Job, UnrecoverableError } from 'bullmq';
-import { InvalidInputError } from '../errors';
+import type { Job } from 'bullmq';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import { assertNotificationInput } from '../notification';
 import { NotificationService } from '../notification.service';
-import { isFinalFailure, JOB_NAMES, QUEUES } from './queues';
+import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';
 
 /** Consumes `notifications`: each `notify` job is published like `POST /api/notifications`. */
 @Processor(QUEUES.notifications, { concurrency: 8 })
@@ -21,15 +20,10 @@ export class NotifyProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<{ id: string }> {
-    if (job.name !== JOB_NAMES.notify) throw new UnrecoverableError(`unknown job name "${job.name}" (expected "${JOB_NAMES.notify}")`);
-    let input;
-    try {
-      const { userId, type, data } = (job.data ?? {}) as Record<string, unknown>;
-      input = assertNotificationInput({ userId, type, data });
-    } catch (error) {
-      if (error instanceof InvalidInputError) throw new UnrecoverableError(`invalid notification: ${error.message}`);
-      throw error;
-    }
+    const input = parseJobData(job, JOB_NAMES.notify, 'notification', (data) => {
+      const { userId, type, data: payload } = (data ?? {}) as Record<string, unknown>;
+      return assertNotificationInput({ userId, type, data: payload });
+    });
     // Keyed by job: a retry after a crash between publish and completion publishes nothing new.
     const jobKey = createHash('sha256').update(String(job.id)).digest('base64url').slice(0, 32);
     const { id } = await this.notifications.publish({ ...input, idempotencyKey: `notify-job:${jobKey}` });

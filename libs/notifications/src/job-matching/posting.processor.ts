@@ -1,11 +1,10 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { type Job, UnrecoverableError } from 'bullmq';
-import { InvalidInputError } from '../errors';
+import type { Job } from 'bullmq';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import { parseJobPosting } from './job-posting.schema';
 import { type MatchResult, PostingMatcher } from './posting-matcher';
-import { isFinalFailure, JOB_NAMES, QUEUES } from './queues';
+import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';
 
 /** Consumes `job-postings`: validates each posting, then matches it. */
 @Processor(QUEUES.jobPostings, { concurrency: 4 })
@@ -20,15 +19,7 @@ export class PostingProcessor extends WorkerHost {
   }
 
   async process(job: Job): Promise<MatchResult> {
-    if (job.name !== JOB_NAMES.posting) throw new UnrecoverableError(`unknown job name "${job.name}" (expected "${JOB_NAMES.posting}")`);
-    let posting;
-    try {
-      posting = parseJobPosting(job.data);
-    } catch (error) {
-      // Bad data never gets better: fail now, keep it in the failed set with the reason.
-      if (error instanceof InvalidInputError) throw new UnrecoverableError(`invalid posting: ${error.message}`);
-      throw error;
-    }
+    const posting = parseJobData(job, JOB_NAMES.posting, 'posting', parseJobPosting);
     return this.matcher.match(posting);
   }
 

@@ -1,4 +1,5 @@
 import { type Job, UnrecoverableError } from 'bullmq';
+import { InvalidInputError } from '../errors';
 
 /** Queue and job names, exactly as the contract spells them. */
 export const QUEUES = {
@@ -27,4 +28,18 @@ export const DEFAULT_JOB_OPTIONS = {
 /** BullMQ reports every failed attempt; a job has failed for good when it will not be retried. */
 export function isFinalFailure(job: Job | undefined, error: Error): boolean {
   return error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * A job's data, checked: a wrong job name or bad data never gets better, so it
+ * fails at once (UnrecoverableError) and stays in the failed set with the reason.
+ */
+export function parseJobData<T>(job: Job, expectedName: string, what: string, parse: (data: unknown) => T): T {
+  if (job.name !== expectedName) throw new UnrecoverableError(`unknown job name "${job.name}" (expected "${expectedName}")`);
+  try {
+    return parse(job.data);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UnrecoverableError(`invalid ${what}: ${error.message}`);
+    throw error;
+  }
 }
