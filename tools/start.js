@@ -26,4 +26,11 @@ if (Math.max(...sources.map(newestMtime)) > builtAt) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
+// The demo page posts jobs the way an internal service does, with the internal key: on a developer's
+// machine `npm start` alone should let a newcomer try everything, so it supplies a well-known one.
+// Never in production, and never over a key the caller set.
+if (process.env.NODE_ENV !== 'production' && !process.env.INTERNAL_API_KEY) {
+  process.env.INTERNAL_API_KEY = 'dev-key';
+  process.stderr.write('npm start: INTERNAL_API_KEY is not set, using "dev-key" for local development (set it to override)\n');
+}
 runWithRedis(process.execPath, [bundle]);

@@ -52,7 +52,8 @@ export class HttpErrorFilter implements ExceptionFilter {
         statusCode: status,
         error: typeof fromAnswer.error === 'string' ? fromAnswer.error : statusText(status),
         message: typeof fromAnswer.message === 'string' ? fromAnswer.message : exception.message,
-        ...(fromAnswer.field ? { field: fromAnswer.field } : {}),
+        // A 400 always names a field; one that is not about a field (malformed JSON) is about the body.
+        ...(typeof fromAnswer.field === 'string' ? { field: fromAnswer.field } : status === 400 ? { field: 'body' } : {}),
       };
     }
     if (isRedisUnavailable(exception)) {
@@ -60,8 +61,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const status = (exception as { status?: unknown; type?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // body-parser errors (malformed JSON 400, over the limit 413) carry their status.
-      return { statusCode: status, error: statusText(status), message: (exception as Error).message };
+      // body-parser errors (malformed JSON 400, over the limit 413) carry their status; a 400 is about the body.
+      return { statusCode: status, error: statusText(status), message: (exception as Error).message, ...(status === 400 ? { field: 'body' } : {}) };
     }
     this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { statusCode: 500, error: 'Internal Server Error', message: 'internal error' };

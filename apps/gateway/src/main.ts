@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '@app/notifications';
 import { configureGatewayApp } from './configure-gateway-app';
+import { LiveConnections } from './connections/live-connections';
 import { GatewayModule } from './gateway.module';
 
 async function bootstrap(): Promise<void> {
@@ -35,7 +36,13 @@ async function shutdown(app: NestExpressApplication, signal: NodeJS.Signals, log
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
-  // app.close() runs the shutdown hooks: streams are told to come back elsewhere, then Redis closes.
+  // Readiness turns 503 and new connections are refused from the first line of
+  // drain(); the listener closes so a proxy sends new ones to the neighbours.
+  // Streams then leave in waves while the feeds still deliver; only after that
+  // does app.close() stop the worker (it finishes or returns its job) and Redis.
+  const drained = app.get(LiveConnections).drain();
+  app.getHttpServer().close();
+  await drained;
   await app.close();
   log.log('stopped');
   process.exit(0);

@@ -19,6 +19,14 @@ export interface AppConfig {
   readonly workerEmbedded: boolean;
   /** Browser origins allowed to call the HTTP API and open Socket.IO connections cross-origin; empty: same origin only. */
   readonly corsOrigins: readonly string[];
+  /** This instance's name behind a proxy: it prefixes Socket.IO session ids so the proxy can route a session's polling requests back here. */
+  readonly instanceId: string | null;
+  /** Live connections (SSE streams and sockets together) one user may hold on this instance. */
+  readonly maxConnectionsPerUser: number;
+  /** Live connections this instance accepts in all. */
+  readonly maxConnectionsPerInstance: number;
+  /** Share of the live connections closed per second on shutdown. */
+  readonly drainPercentPerSecond: number;
 }
 
 /** A bad variable: the message is one line that names it. */
@@ -74,6 +82,11 @@ const variables = {
       .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/, 'must be a comma-separated list of origins like https://app.example.com'))),
     fallback: '',
   },
+  INSTANCE_ID: { schema: z.string().regex(/^([a-z0-9][a-z0-9-]{0,31})?$/, 'must be 1-32 of a-z 0-9 - (or empty)'), fallback: '' },
+  MAX_CONNECTIONS_PER_USER: { schema: integer(1, 1_000_000), fallback: '32' },
+  MAX_CONNECTIONS_PER_INSTANCE: { schema: integer(1, 10_000_000), fallback: '20000' },
+  // At least 15%/s: at most 7 waves, the last 6 s after SIGTERM, leaving the worker and Redis 3.5 s of the 10 s deadline.
+  DRAIN_PERCENT_PER_SECOND: { schema: integer(15, 100), fallback: '25' },
 } as const;
 
 function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]['schema']> {
@@ -122,6 +135,10 @@ export function loadConfig(env: Env): AppConfig {
     historyMaxPerUser: read(env, 'HISTORY_MAX_PER_USER'),
     workerEmbedded: read(env, 'WORKER_EMBEDDED'),
     corsOrigins: Object.freeze(read(env, 'CORS_ORIGINS')),
+    instanceId: read(env, 'INSTANCE_ID') || null,
+    maxConnectionsPerUser: read(env, 'MAX_CONNECTIONS_PER_USER'),
+    maxConnectionsPerInstance: read(env, 'MAX_CONNECTIONS_PER_INSTANCE'),
+    drainPercentPerSecond: read(env, 'DRAIN_PERCENT_PER_SECOND'),
   });
 }
 

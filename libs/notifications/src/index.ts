@@ -1,5 +1,7 @@
 /** Configuration: the parsed environment, its DI token and its one-line error. */
 export { APP_CONFIG, type AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './config';
+/** The wire payloads, shared with libs/client, so the server builds exactly what clients are typed to receive. */
+export type { JobMatchData, MessageReceivedData } from './client-events';
 /** Domain errors, mapped to wire errors by each transport. */
 export { InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
 /** Delivery counters and the Prometheus registry with the contract's metric names. */
@@ -18,6 +20,8 @@ export {
   parseNotificationId,
   USER_ID_PATTERN,
 } from './notification';
+/** The checks every edge applies to JSON input before walking it: nesting depth, prototype-poisoning keys. */
+export { jsonDepth, jsonShapeProblem, MAX_JSON_DEPTH, unsafeJsonField } from './json-shape';
 /** A stored notification with its JSON made once, framed once per transport. */
 export { NotificationEnvelope } from './notification-envelope';
 /** Per-process fan-out registry (listener counts are exposed for leak checks). */
@@ -31,7 +35,7 @@ export { type AppendResult, NotificationStore, type StreamPosition } from './not
 /** The Nest module that provides all of the above. */
 export { NotificationsModule } from './notifications.module';
 /** Redis connections and key building. */
-export { RedisConnections } from './redis/redis-connections';
+export { COMMAND_TIMEOUT_MS, RedisConnections } from './redis/redis-connections';
 export { RedisKeys } from './redis/redis-keys';
 export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavailable';
 /** Saved searches, their matching rules and the job-match pipeline on BullMQ. */

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { jsonShapeProblem } from './json-shape';
 
 /** The one shape a notification has on every channel. */
 export interface Notification<TData extends object = Record<string, unknown>> {
@@ -45,6 +46,9 @@ export function assertNotificationInput(input: unknown): NotificationInput {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new InvalidInputError('data', 'data must be a JSON object');
   }
+  // Before serializing: JSON.stringify overflows the stack on deep enough input.
+  const problem = jsonShapeProblem(data);
+  if (problem !== null) throw new InvalidInputError('data', `data ${problem}`);
   if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) {
     throw new InvalidInputError('data', `data must be at most ${MAX_DATA_BYTES} bytes serialized`);
   }

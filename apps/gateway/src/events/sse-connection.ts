@@ -18,6 +18,19 @@ import {
  */
 export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/**
+ * Streams written to in the current tick, corked until it ends: the Redis
+ * subscriber hands over every message of one read in one tick, so under load
+ * a stream gets its frames of that read in one writev instead of one write
+ * (one syscall, 8-11 µs here) per frame. One nextTick for all streams.
+ */
+const corkedThisTick: SseConnection[] = [];
+
+function uncorkAll(): void {
+  for (let i = 0; i < corkedThisTick.length; i++) corkedThisTick[i].uncork();
+  corkedThisTick.length = 0;
+}
+
 export interface SseConnectionOptions {
   readonly retryMs: number;
   readonly stats: DeliveryStats;
@@ -34,6 +47,7 @@ export class SseConnection implements FeedSink {
   private readonly cancelExpiry: () => void;
   private started = false;
   private closed = false;
+  private corked = false;
 
   constructor(
     private readonly response: ServerResponse,
@@ -97,6 +111,12 @@ export class SseConnection implements FeedSink {
     this.end(retryFrame(retryMs));
   }
 
+  /** Ends this tick's batch (see {@link corkedThisTick}). */
+  uncork(): void {
+    this.corked = false;
+    if (!this.response.destroyed) this.response.uncork();
+  }
+
   private write(frame: Buffer): boolean {
     if (this.closed || !this.started) return false;
     if (this.response.writableLength > SSE_MAX_BUFFERED_BYTES) {
@@ -104,6 +124,11 @@ export class SseConnection implements FeedSink {
       this.response.destroy();
       this.release();
       return false;
+    }
+    if (!this.corked) {
+      this.corked = true;
+      this.response.cork();
+      if (corkedThisTick.push(this) === 1) process.nextTick(uncorkAll);
     }
     this.response.write(frame);
     return true;

@@ -1,21 +1,20 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { APP_CONFIG, type AppConfig, CHANNELS, type DeliveryStats, RealtimeMetrics } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
+import type { ConnectionSlot } from '../connections/live-connections';
 import { SseConnection } from './sse-connection';
 
 /**
  * The SSE connections of this process: one heartbeat timer for all of them
- * (not one per client), the connection gauge, and the end of every stream on
- * shutdown.
+ * (not one per client), the connection gauge, and how a stream is sent away
+ * when the instance drains.
  */
 @Injectable()
-export class SseConnections implements BeforeApplicationShutdown {
-  private readonly log = new Logger(SseConnections.name);
+export class SseConnections {
   private readonly open = new Set<SseConnection>();
   private readonly stats: DeliveryStats;
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private draining = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,31 +27,27 @@ export class SseConnections implements BeforeApplicationShutdown {
     return this.open.size;
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
-  /** Tracks a new stream; it removes itself when its response closes. */
-  add(response: ServerResponse, user: AuthenticatedUser): SseConnection {
+  /** Tracks a new stream in its admitted slot; both are freed when its response closes. */
+  add(response: ServerResponse, user: AuthenticatedUser, slot: ConnectionSlot): SseConnection {
     const connection = new SseConnection(response, user, {
       retryMs: this.config.sseRetryMs,
       stats: this.stats,
-      onClose: this.remove,
+      onClose: (closed) => {
+        slot.release();
+        this.remove(closed);
+      },
     });
-    if (connection.isOpen) {
-      this.open.add(connection);
-      this.stats.connections = this.open.size;
-      this.heartbeatTimer ??= setInterval(this.beat, this.config.sseHeartbeatMs);
+    if (!connection.isOpen) {
+      slot.release();
+      return connection;
     }
-    return connection;
-  }
-
-  beforeApplicationShutdown(): void {
-    this.draining = true;
-    if (this.open.size > 0) this.log.log(`ending ${this.open.size} SSE stream(s): clients resume elsewhere`);
-    // Spread the comebacks over the retry window so the neighbours are not hit at once.
+    this.open.add(connection);
+    this.stats.connections = this.open.size;
+    this.heartbeatTimer ??= setInterval(this.beat, this.config.sseHeartbeatMs);
+    // Each stream gets its own retry in [retry, 2 × retry], so even one wave's comebacks are spread out.
     const base = this.config.sseRetryMs;
-    for (const connection of [...this.open]) connection.endWithRetry(base + Math.floor(Math.random() * (base + 1)));
+    slot.onDrain(() => connection.endWithRetry(base + Math.floor(Math.random() * (base + 1))));
+    return connection;
   }
 
   private readonly beat = (): void => {

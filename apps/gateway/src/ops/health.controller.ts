@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { SseConnections } from '../events/sse-connections';
+import { LiveConnections } from '../connections/live-connections';
 import { RedisHealthIndicator } from './redis.health';
 
 /** `GET /health`: 200 while Redis answers and the process takes traffic; 503 otherwise. */
@@ -10,7 +10,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    private readonly sse: SseConnections,
+    private readonly live: LiveConnections,
   ) {}
 
   @Get()
@@ -20,7 +20,7 @@ export class HealthController {
       () => this.redis.check('redis'),
       () => {
         const indicator = this.indicators.check('lifecycle');
-        return this.sse.isDraining ? indicator.down({ state: 'draining' }) : indicator.up({ state: 'serving' });
+        return this.live.isDraining ? indicator.down({ state: 'draining' }) : indicator.up({ state: 'serving' });
       },
     ]);
   }

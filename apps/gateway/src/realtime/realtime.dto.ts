@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsNumber, IsString, Length, Matches, validateSync } from 'class-validator';
-import { USER_ID_PATTERN } from '@app/notifications';
+import { unsafeJsonField, USER_ID_PATTERN } from '@app/notifications';
 import { ROOM_ID_PATTERN } from './rooms';
 
 const roomIdMessage = 'roomId must be 1-64 of A-Z a-z 0-9 _ -';
@@ -57,6 +57,9 @@ export function validatePayload<T extends object>(type: new () => T, payload: un
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return { ok: false, ack: { ok: false, error: 'invalid_payload', field: 'payload' } };
   }
+  // Before class-transformer walks it: deep nesting would overflow its recursion, and it skips `__proto__`.
+  const unsafe = unsafeJsonField(payload, 'payload');
+  if (unsafe !== null) return { ok: false, ack: { ok: false, error: 'invalid_payload', field: unsafe.field } };
   const instance = plainToInstance(type, payload);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) return { ok: false, ack: { ok: false, error: 'invalid_payload', field: errors[0].property } };

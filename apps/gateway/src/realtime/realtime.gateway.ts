@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -13,8 +13,10 @@ import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import {
   CHANNELS,
+  type FeedSubscription,
   type DeliveryStats,
   isRedisUnavailable,
+  type MessageReceivedData,
   NOTIFICATION_TYPES,
   NotificationFeed,
   NotificationService,
@@ -24,6 +26,8 @@ import {
 } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
+import { LiveConnections, RETRY_AFTER_SECONDS } from '../connections/live-connections';
+import { refusalMessage } from '../connections/refusal-message';
 import {
   type Ack,
   AuthRefreshRequest,
@@ -40,7 +44,8 @@ import { SocketFeedSink } from './socket-feed.sink';
 import { type CursorMove, SocketSession } from './socket-session';
 import { readSocketToken } from './socket-token';
 
-type SocketData = { user: AuthenticatedUser; after: string | null };
+/** What other instances may read (fetchSockets serializes it): plain data only. */
+type SocketData = { user: AuthenticatedUser };
 
 const RATE_LIMITED: Ack = { ok: false, error: 'rate_limited' };
 const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
@@ -53,11 +58,12 @@ const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
  * costs the client its connection.
  */
 @WebSocketGateway()
-export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly log = new Logger(RealtimeGateway.name);
   private readonly sessions = new Map<string, SocketSession>();
+  /** Feeds opened during the handshake, until the socket connects (a socket that never does is dropped with its transport). */
+  private readonly openFeeds = new WeakMap<Socket, { sink: SocketFeedSink; subscription: FeedSubscription }>();
   private readonly stats: DeliveryStats;
-  private draining = false;
 
   @WebSocketServer()
   private server!: Server;
@@ -68,6 +74,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly notifications: NotificationService,
     private readonly presence: RoomPresence,
     private readonly redis: RedisConnections,
+    private readonly live: LiveConnections,
     metrics: RealtimeMetrics,
   ) {
     this.stats = metrics.channel(CHANNELS.socketio);
@@ -75,26 +82,63 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   afterInit(server: Server): void {
     server.use((socket, next) => {
-      if (this.draining) return next(new Error('shutting down'));
+      let user: AuthenticatedUser;
       try {
-        const user = this.verifier.verify(readSocketToken(socket));
-        const resumeId = (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId;
-        let after: string | null = null;
-        if (resumeId !== undefined && resumeId !== null && resumeId !== '') {
-          after = typeof resumeId === 'string' || typeof resumeId === 'number' ? parseNotificationId(String(resumeId)) : null;
-          if (after === null) return next(Object.assign(new Error('invalid lastEventId'), { data: { field: 'lastEventId' } }));
-        }
-        (socket.data as SocketData) = { user, after };
-        next();
+        user = this.verifier.verify(readSocketToken(socket));
       } catch {
-        next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHORIZED' } }));
+        return next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHORIZED' } }));
       }
+      const resumeId = (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId;
+      let after: string | null = null;
+      if (resumeId !== undefined && resumeId !== null && resumeId !== '') {
+        after = typeof resumeId === 'string' || typeof resumeId === 'number' ? parseNotificationId(String(resumeId)) : null;
+        if (after === null) return next(Object.assign(new Error('invalid lastEventId'), { data: { field: 'lastEventId' } }));
+      }
+      const slot = this.live.admit(user.id);
+      if (typeof slot === 'string') {
+        const refusal = slot === 'draining' ? 'shutting_down' : 'too_many_connections';
+        return next(Object.assign(new Error(refusal), { data: { code: refusal.toUpperCase(), message: refusalMessage(slot), retryAfterMs: RETRY_AFTER_SECONDS[slot] * 1000 } }));
+      }
+      // The transport's close is the one event every admitted socket ends with, connected or not.
+      socket.conn.once('close', () => slot.release());
+      // Closing the transport (never disconnect()) makes stock clients reconnect by themselves, elsewhere.
+      slot.onDrain(() => socket.conn.close());
+      (socket.data as SocketData) = { user };
+      // The feed is live before the client hears `connect`, as an SSE stream is before its headers:
+      // a notification published right after `connect` is never lost to a fresh client.
+      const sink = new SocketFeedSink(socket, this.stats);
+      this.feed.open(user.id, { after }, sink).then(
+        (subscription) => {
+          // The client may have gone while the feed opened: its close event has fired already.
+          if (socket.conn.readyState === 'closed') return subscription.close();
+          socket.conn.once('close', () => subscription.close());
+          this.openFeeds.set(socket, { sink, subscription });
+          next();
+        },
+        (error: unknown) => {
+          this.log.warn(`feed unavailable for a socket: ${(error as Error).message}`);
+          // Closing the transport (not a connect_error) makes the stock client retry.
+          socket.conn.close();
+        },
+      );
     });
   }
 
   async handleConnection(socket: Socket): Promise<void> {
-    const { user, after } = socket.data as SocketData;
+    const { user } = socket.data as SocketData;
     const session = new SocketSession(socket, user, this.sendCursor(socket), this.expire);
+    // The rate limit runs before Nest's dispatch: an event over it costs a counter and an ack, not a handler call.
+    socket.use((packet, next) => {
+      if ((packet[0] === 'cursor-move' ? session.cursorLimiter : session.limiter).take()) return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') ack(RATE_LIMITED);
+    });
+    const feed = this.openFeeds.get(socket);
+    if (feed) {
+      this.openFeeds.delete(socket);
+      session.attach(feed.subscription);
+      feed.sink.connected();
+    }
     this.sessions.set(socket.id, session);
     this.stats.connections = this.sessions.size;
     const rooms = new Set<string>();
@@ -103,29 +147,16 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     });
     socket.once('disconnect', () => {
       // While draining, the adapter's Redis clients are closing: leave presence to the instance the user comes back to.
-      if (this.draining) return;
+      if (this.live.isDraining) return;
       for (const roomId of rooms) void this.presence.left(this.server, roomId, session.user.id).catch(() => undefined);
     });
     await socket.join(personalRoom(user.id));
-    try {
-      session.attach(await this.feed.open(user.id, { after }, new SocketFeedSink(socket, this.stats)));
-    } catch (error) {
-      this.log.warn(`feed unavailable for a socket: ${(error as Error).message}`);
-      // Closing the transport (not disconnect()) makes the stock client retry.
-      socket.conn.close();
-    }
   }
 
   handleDisconnect(socket: Socket): void {
     this.sessions.get(socket.id)?.close();
     this.sessions.delete(socket.id);
     this.stats.connections = this.sessions.size;
-  }
-
-  /** On shutdown, close transports so that stock clients reconnect by themselves to another instance. */
-  beforeApplicationShutdown(): void {
-    this.draining = true;
-    for (const session of this.sessions.values()) session.socket.conn.close();
   }
 
   @SubscribeMessage('room:join')
@@ -182,18 +213,14 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   @SubscribeMessage('cursor-move')
   cursorMove(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
-    return this.handle(
-      socket,
-      async (session) => {
-        const request = validatePayload(CursorMoveRequest, payload);
-        if (!request.ok) return request.ack;
-        const { roomId, x, y } = request.value;
-        if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-        session.cursors.move(roomId, { roomId, userId: session.user.id, x, y });
-        return { ok: true };
-      },
-      'cursor',
-    );
+    return this.handle(socket, async (session) => {
+      const request = validatePayload(CursorMoveRequest, payload);
+      if (!request.ok) return request.ack;
+      const { roomId, x, y } = request.value;
+      if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
+      session.cursors.move(roomId, { roomId, userId: session.user.id, x, y });
+      return { ok: true };
+    });
   }
 
   @SubscribeMessage('auth:refresh')
@@ -235,17 +262,16 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     await this.notifications.publish({
       userId: recipientId,
       type: NOTIFICATION_TYPES.messageReceived,
-      data: { messageId: id, from, content, timestamp },
+      data: { messageId: id, from, content, timestamp } satisfies MessageReceivedData,
     });
     this.server.to(personalRoom(recipientId)).emit('chat', { id, from, content, timestamp });
     return { ok: true, id };
   }
 
-  /** Rate limit, then run the handler; whatever happens, the client gets an ack. */
-  private async handle(socket: Socket, handler: (session: SocketSession) => Promise<Ack>, bucket: 'events' | 'cursor' = 'events'): Promise<Ack> {
+  /** Runs the handler (the rate limit ran before dispatch); whatever happens, the client gets an ack. */
+  private async handle(socket: Socket, handler: (session: SocketSession) => Promise<Ack>): Promise<Ack> {
     const session = this.sessions.get(socket.id);
     if (!session) return { ok: false, error: 'not_connected' };
-    if (!(bucket === 'cursor' ? session.cursorLimiter : session.limiter).take()) return RATE_LIMITED;
     try {
       return await handler(session);
     } catch (error) {

@@ -19,27 +19,45 @@ export function socketIoEventPacket(envelope: NotificationEnvelope): string {
 }
 
 type PreEncodingClient = { _packet(packet: string, options: { preEncoded: boolean }): void };
-type EngineSocket = { writeBuffer: unknown[]; close(): void };
+type EngineSocket = { writeBuffer: unknown[]; close(discard?: boolean): void };
 
 /** Frames a socket's feed: notifications as events named by type, `reset` when history was trimmed. */
 export class SocketFeedSink implements FeedSink {
+  /** What the feed gave before the socket connected (the feed opens during the handshake); null once connected. */
+  private early: Array<() => void> | null = [];
+
   constructor(
     private readonly socket: Socket,
     private readonly stats: DeliveryStats,
   ) {}
+
+  /** The client has its `connect`: send what came before it, in order, then write straight through. */
+  connected(): void {
+    const early = this.early;
+    this.early = null;
+    for (const send of early ?? []) send();
+  }
 
   start(): void {
     // Socket.IO has no resume-position frame; clients pass the last id they received.
   }
 
   reset(): void {
-    this.socket.emit('reset', { reason: 'history-truncated' });
+    if (this.early !== null) this.early.push(() => this.reset());
+    else this.socket.emit('reset', { reason: 'history-truncated' });
   }
 
   notification(envelope: NotificationEnvelope, live: boolean): void {
+    if (this.early !== null) {
+      if (this.early.length < SOCKET_MAX_QUEUED_PACKETS) this.early.push(() => this.notification(envelope, live));
+      else this.fail(); // a replay this long waits for the reconnect, which resumes from the id the client has
+      return;
+    }
     const engine = this.socket.conn as unknown as EngineSocket;
     if (engine.writeBuffer.length > SOCKET_MAX_QUEUED_PACKETS) {
-      engine.close();
+      // Discard the backlog: a plain close() waits for it to drain first, which a client that
+      // stopped reading never lets happen, so its slot and feed would stay until the ping timeout.
+      engine.close(true);
       return;
     }
     (this.socket.client as unknown as PreEncodingClient)._packet(envelope.encode(socketIoEventPacket), { preEncoded: true });

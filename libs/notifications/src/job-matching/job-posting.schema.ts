@@ -2,12 +2,16 @@ import { z } from 'zod';
 import { InvalidInputError } from '../errors';
 import type { JobPosting } from '../saved-searches/saved-search';
 
-/** BullMQ job ids may not contain ':' nor be integers; the posting id is the job id. */
+/**
+ * BullMQ job ids may not contain ':' nor be integers; the posting id is the job
+ * id. BullMQ's test is `String(parseInt(id)) === id`, which "-5" and "NaN" also
+ * pass: they are refused here too, or the add would fail after validation.
+ */
 // At most 100 characters, so `job-match:<id>` stays a valid idempotency key.
-export const POSTING_ID_PATTERN = /^(?!\d+$)[A-Za-z0-9_.-]{1,100}$/;
+export const POSTING_ID_PATTERN = /^(?!-?\d+$)(?!NaN$)[A-Za-z0-9_.-]{1,100}$/;
 
 const jobPostingSchema = z.strictObject({
-  id: z.string().regex(POSTING_ID_PATTERN, 'must be 1-100 of A-Z a-z 0-9 _ . - and not only digits'),
+  id: z.string().regex(POSTING_ID_PATTERN, 'must be 1-100 of A-Z a-z 0-9 _ . -, and not an integer nor NaN'),
   title: z.string().min(1, 'must not be empty').max(500),
   company: z.string().min(1).max(200),
   location: z.string().min(1).max(200).optional(),

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { JobMatchData } from '../client-events';
 import { NOTIFICATION_TYPES } from '../notification';
 import { NotificationService } from '../notification.service';
 import { matchesPosting, postingWords } from '../saved-searches/match-posting';
@@ -43,7 +44,7 @@ export class PostingMatcher {
           this.notifications.publish({
             userId,
             type: NOTIFICATION_TYPES.jobMatch,
-            data: { jobId: posting.id, title: posting.title, company: posting.company, location: posting.location ?? null, searchIds: searchIds.sort() },
+            data: { jobId: posting.id, title: posting.title, company: posting.company, location: posting.location ?? null, searchIds: searchIds.sort() } satisfies JobMatchData,
             idempotencyKey: `job-match:${posting.id}`,
           }),
         ),

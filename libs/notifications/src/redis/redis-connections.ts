@@ -10,6 +10,13 @@ import { RedisUnavailableError } from './redis-unavailable';
  */
 const STARTUP_WAIT_MS = 3_000;
 
+/**
+ * A command Redis has not answered after this long fails (a 503 for the
+ * client) instead of waiting: a hung or partitioned Redis keeps the connection
+ * open, so neither a reconnect nor maxRetriesPerRequest ever ends the wait.
+ */
+export const COMMAND_TIMEOUT_MS = 3_000;
+
 @Injectable()
 export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger(RedisConnections.name);
@@ -20,6 +27,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     const options: RedisOptions = {
       // Fail a command fast while Redis is away, so callers answer 503 instead of hanging.
       maxRetriesPerRequest: 2,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       connectTimeout: 5_000,
       lazyConnect: false,
     };

@@ -17,5 +17,5 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (error.name === 'MaxRetriesPerRequestError' || error.name === 'AbortError') return true;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE') return true;
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue options is false|LOADING|connect ETIMEDOUT/.test(error.message);
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue options is false|LOADING|connect ETIMEDOUT|Command timed out/.test(error.message);
 }

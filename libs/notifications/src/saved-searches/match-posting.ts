@@ -57,8 +57,9 @@ function containsPhrase(words: readonly string[], phrase: readonly string[]): bo
  */
 export function matchesPosting(search: Pick<SavedSearch, 'keywords' | 'location' | 'remote' | 'minSalary'>, posting: JobPosting, words: PostingWords): boolean {
   if (search.remote === true && posting.remote !== true) return false;
-  if (search.minSalary !== undefined && (posting.salary === undefined || posting.salary < search.minSalary)) return false;
-  if (search.location !== undefined && (posting.location === undefined || foldCase(search.location.trim()) !== foldCase(posting.location.trim()))) {
+  // `!= null`: a null that reached storage (older gateways let it in) means "not set", never a crash of every posting.
+  if (search.minSalary != null && (posting.salary === undefined || posting.salary < search.minSalary)) return false;
+  if (search.location != null && (posting.location === undefined || foldCase(search.location.trim()) !== foldCase(posting.location.trim()))) {
     return false;
   }
   for (const phrase of keywordPhrases(search.keywords)) {

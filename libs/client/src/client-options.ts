@@ -1,0 +1,49 @@
+import type { ChannelsStatus } from './connection-hub';
+import type { SocketTransportOptions } from './socket-transport';
+import type { EventSourceConstructor } from './sse-transport';
+import type { TabRole, TabSharing } from './tab-leader';
+import type { TransportName } from './transport';
+
+export interface RealtimeClientOptions {
+  /** The gateway, e.g. `http://localhost:3000`. Default in browsers: the page's origin. */
+  readonly baseUrl?: string;
+  /** A fixed user token... */
+  readonly token?: string;
+  /** ...or a function that returns a fresh one (called again when the current one expires or is refused). */
+  readonly getToken?: () => string | Promise<string>;
+  /**
+   * The channels to use. Every push channel listed (`sse`, `socket.io`) is kept open,
+   * and a notification arriving on several is delivered once, by the first; `polling`
+   * runs only while none of them is open. Chat, rooms, typing and cursors need
+   * `socket.io`. Default: all three.
+   */
+  readonly transports?: readonly TransportName[];
+  /**
+   * Resume after this notification id (e.g. one kept in sessionStorage); `"0"`
+   * replays everything retained. Default: from now on.
+   */
+  readonly lastEventId?: string;
+  /** Polling interval once the history is read (default 5000 ms). */
+  readonly pollIntervalMs?: number;
+  /** How long no push channel may be open before polling starts (default 3000 ms). */
+  readonly fallbackAfterMs?: number;
+  /** How long a Socket.IO emit waits for its acknowledgement (default 5000 ms). */
+  readonly ackTimeoutMs?: number;
+  /** Share one set of connections among the tabs of this origin and user (default true where the browser can). */
+  readonly shareAcrossTabs?: boolean;
+  /** Test seams: fetch, EventSource, socket.io's `io`, the tab-sharing APIs, randomness. */
+  readonly fetch?: typeof fetch;
+  readonly EventSource?: EventSourceConstructor;
+  readonly io?: SocketTransportOptions['io'];
+  readonly tabSharing?: TabSharing;
+  readonly random?: () => number;
+}
+
+export interface ClientStatus {
+  /** `starting` until the first token is in and the tab election is decided. */
+  role: TabRole | 'starting';
+  userId: string | null;
+  lastEventId: string | null;
+  transports: TransportName[];
+  channels: ChannelsStatus;
+}

@@ -1,0 +1,27 @@
+/** The client: createRealtimeClient({ baseUrl, token | getToken, transports }) and its status types. */
+export { type ClientStatus, createRealtimeClient, RealtimeClient, type RealtimeClientOptions } from './realtime-client';
+export type { ChannelsStatus, DeliveryMeta } from './connection-hub';
+export type { ChannelState, ChannelStatus, TransportName } from './transport';
+export type { TabRole } from './tab-leader';
+export type { SocketEventName } from './socket-transport';
+/** The wire types, shared with the server (libs/notifications). */
+export type {
+  CursorMoveEvent,
+  DirectChatMessage,
+  JobMatchData,
+  JobPosting,
+  MessageReceivedData,
+  Notification,
+  NotificationDataMap,
+  NotificationOf,
+  PresenceEvent,
+  RoomChatMessage,
+  SavedSearch,
+  SavedSearchRequest,
+  SocketAck,
+  TypingEvent,
+} from '@app/notifications/client-events';
+/** Building blocks, exported for tests and custom transports. */
+export { Backoff, backoffDelay } from './backoff';
+export { compareEventIds, normalizeEventId, ResumePosition } from './event-ids';
+export { readJwtClaims } from './token-source';

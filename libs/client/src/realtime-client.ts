@@ -1,0 +1,374 @@
+import type { ClientToServerEventMap, Notification, NotificationDataMap, NotificationOf, ServerToClientEvents, SocketAck } from '@app/notifications/client-events';
+import { Backoff } from './backoff';
+import { ClientListeners } from './client-listeners';
+import type { ClientStatus, RealtimeClientOptions } from './client-options';
+import { type ChannelsStatus, ConnectionHub, type DeliveryMeta } from './connection-hub';
+import { ResumePosition } from './event-ids';
+import { PendingRequests } from './pending-requests';
+import type { SocketEventName } from './socket-transport';
+import type { TabMessage, TabRequest } from './tab-messages';
+import { detectTabSharing, TabLeader, type TabRole } from './tab-leader';
+import { TokenSource } from './token-source';
+import { sleep, TRANSPORT_NAMES, type TransportName } from './transport';
+
+export type { ClientStatus, RealtimeClientOptions } from './client-options';
+
+type Ack<E extends keyof ClientToServerEventMap> = ClientToServerEventMap[E]['ack'];
+
+/** The notification types the system publishes: listened for on SSE from the start. */
+const KNOWN_TYPES = ['job-match', 'message-received'] as const satisfies readonly (keyof NotificationDataMap)[];
+
+/**
+ * One user's realtime connection: typed notifications from SSE, Socket.IO or
+ * polling, chat over Socket.IO, shared by the tabs of one origin. Create it with
+ * {@link createRealtimeClient}.
+ */
+export class RealtimeClient {
+  private readonly tokens: TokenSource;
+  private readonly position: ResumePosition;
+  private readonly baseUrl: string;
+  private readonly tabId = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  private readonly listeners = new ClientListeners();
+  private readonly types = new Set<string>(KNOWN_TYPES);
+  /** This tab's rooms (chat events of other rooms are not shown here). */
+  private readonly rooms = new Set<string>();
+  /** Leader only: which tabs want each room, so one tab leaving does not take it from the others. */
+  private readonly roomTabs = new Map<string, Set<string>>();
+  private readonly pending: PendingRequests;
+  private hub: ConnectionHub | null = null;
+  private leader: TabLeader | null = null;
+  private state: ClientStatus;
+  private closed = false;
+  /** Settles once this tab knows its role: until then an emit has nowhere to go. */
+  private readonly decided: Promise<void>;
+  private markDecided: () => void = () => undefined;
+
+  constructor(private readonly options: RealtimeClientOptions) {
+    const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+    const baseUrl = options.baseUrl ?? origin;
+    if (!baseUrl) throw new Error('createRealtimeClient needs baseUrl outside a browser');
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.tokens = new TokenSource(options);
+    this.position = new ResumePosition(options.lastEventId);
+    const transports = TRANSPORT_NAMES.filter((name) => (options.transports ?? TRANSPORT_NAMES).includes(name));
+    const channels = Object.fromEntries(
+      TRANSPORT_NAMES.map((name) => [name, { enabled: transports.includes(name), state: 'off', reconnects: 0, delivered: 0, error: null }]),
+    ) as ChannelsStatus;
+    this.state = { role: 'starting', userId: null, lastEventId: this.position.lastId, transports, channels };
+    this.decided = new Promise((resolve) => (this.markDecided = resolve));
+    this.pending = new PendingRequests((options.ackTimeoutMs ?? 5_000) + 1_000);
+    void this.start();
+  }
+
+  /** The current status: this tab's role, and each channel's state and counters. */
+  get status(): ClientStatus {
+    return structuredClone(this.state);
+  }
+
+  /** The id of the last notification delivered: keep it to resume after a page load. */
+  get lastEventId(): string | null {
+    return this.position.lastId;
+  }
+
+  /** The current user token (for the app's own REST calls). */
+  getToken(): Promise<string> {
+    return this.tokens.get();
+  }
+
+  /** Notifications of one type, with `data` typed for the known types. Returns the unsubscribe function. */
+  on<T extends string>(type: T, handler: (notification: NotificationOf<T>, meta: DeliveryMeta) => void): () => void {
+    if (!this.types.has(type)) {
+      // SSE dispatches named events only to listeners of that name: from now on, listen for this one too.
+      this.types.add(type);
+      this.hub?.watch(type);
+      if (this.state.role === 'follower') this.hello();
+    }
+    return this.listeners.onType(type, handler as (notification: Notification, meta: DeliveryMeta) => void);
+  }
+
+  /** Every notification (over SSE: the known types and those some `on()` asked for). */
+  onNotification(handler: (notification: Notification, meta: DeliveryMeta) => void): () => void {
+    return this.listeners.onNotification(handler);
+  }
+
+  /** Socket.IO events that are not notifications: `chat`, `typing`, `cursor-move`, `presence` (room events of this tab's rooms only). */
+  onSocket<E extends SocketEventName>(event: E, handler: ServerToClientEvents[E]): () => void {
+    return this.listeners.onSocket(event, handler as (payload: unknown) => void);
+  }
+
+  /** The history was trimmed past the resume point: reload state (e.g. from `GET /api/notifications`). */
+  onReset(handler: (channel: TransportName) => void): () => void {
+    return this.listeners.onReset(handler);
+  }
+
+  /** Called at once with the current status, then on every change. */
+  onStatus(handler: (status: ClientStatus) => void): () => void {
+    const unsubscribe = this.listeners.onStatus(handler);
+    handler(this.status);
+    return unsubscribe;
+  }
+
+  /** Sends a client event over Socket.IO and resolves with its acknowledgement (never rejects). */
+  async emit<E extends keyof ClientToServerEventMap>(event: E, payload: ClientToServerEventMap[E]['payload']): Promise<Ack<E>> {
+    await this.decided;
+    if (this.hub) return this.hub.emit(event, payload);
+    return this.request({ op: 'emit', event, payload }) as Promise<Ack<E>>;
+  }
+
+  /** Joins a chat room, now and after every reconnect. */
+  async joinRoom(roomId: string): Promise<SocketAck<{ members: string[] }>> {
+    this.rooms.add(roomId);
+    await this.decided;
+    if (this.hub) return this.joinFor(this.tabId, roomId);
+    return this.request({ op: 'join', roomId }) as Promise<Ack<'room:join'>>;
+  }
+
+  async leaveRoom(roomId: string): Promise<SocketAck> {
+    this.rooms.delete(roomId);
+    await this.decided;
+    if (this.hub) return this.leaveFor(this.tabId, roomId);
+    return this.request({ op: 'leave', roomId }) as Promise<Ack<'room:leave'>>;
+  }
+
+  /** Tells the room's other members where this user's cursor is (dropped while disconnected). */
+  moveCursor(roomId: string, x: number, y: number): void {
+    if (this.hub) this.hub.emitVolatile('cursor-move', { roomId, x, y });
+    else this.post({ kind: 'request', tabId: this.tabId, requestId: 0, request: { op: 'volatile', event: 'cursor-move', payload: { roomId, x, y } } });
+  }
+
+  /** Switches channels on or off (for every tab that shares this client's connections). */
+  setTransports(transports: readonly TransportName[]): void {
+    const list = TRANSPORT_NAMES.filter((name) => transports.includes(name));
+    if (this.hub) this.hub.setTransports(list);
+    else void this.request({ op: 'transports', transports: list });
+  }
+
+  /** Closes every connection of this tab; another tab of the user takes over the shared ones. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.markDecided();
+    if (this.state.role === 'follower') this.post({ kind: 'bye', tabId: this.tabId });
+    this.hub?.stop();
+    this.hub = null;
+    this.leader?.stop();
+    this.pending.settleAll({ ok: false, error: 'closed' });
+    (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
+  }
+
+  private async start(): Promise<void> {
+    // The user id names the shared connection, so the first token comes before the election.
+    const backoff = new Backoff({ random: this.options.random });
+    for (;;) {
+      try {
+        await this.tokens.get();
+        break;
+      } catch (error) {
+        this.report({ channels: this.withError(`getToken failed: ${error instanceof Error ? error.message : String(error)}`) });
+        if (!(await sleep(backoff.next()).done) || this.closed) return;
+      }
+      if (this.closed) return;
+    }
+    if (this.closed) return;
+    const userId = this.tokens.subject();
+    const sharing = this.options.shareAcrossTabs === false || userId === null ? { locks: null, openChannel: null } : (this.options.tabSharing ?? detectTabSharing());
+    this.state.userId = userId;
+    this.leader = new TabLeader(`rtg-client:${this.baseUrl}:${userId}`, sharing);
+    this.leader.start(
+      (role) => this.becomes(role),
+      (message) => this.onTabMessage(message as TabMessage),
+    );
+    (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.('pagehide', this.onPageHide);
+  }
+
+  private readonly onPageHide = (): void => {
+    if (this.state.role === 'follower') this.post({ kind: 'bye', tabId: this.tabId });
+  };
+
+  private becomes(role: TabRole): void {
+    if (this.closed) return;
+    this.report({ role });
+    if (role === 'follower') {
+      this.hello();
+      this.markDecided();
+      return;
+    }
+    const hub = new ConnectionHub(
+      {
+        baseUrl: this.baseUrl,
+        tokens: this.tokens,
+        position: this.position,
+        startFromNow: this.options.lastEventId === undefined,
+        fetch: this.options.fetch ?? ((...args) => globalThis.fetch(...args)),
+        random: this.options.random ?? Math.random,
+        pollIntervalMs: this.options.pollIntervalMs ?? 5_000,
+        fallbackAfterMs: this.options.fallbackAfterMs ?? 3_000,
+        ackTimeoutMs: this.options.ackTimeoutMs ?? 5_000,
+        EventSource: this.options.EventSource,
+        io: this.options.io,
+      },
+      {
+        notification: (notification, meta) => {
+          this.dispatchNotification(notification, meta);
+          this.post({ kind: 'notification', notification, meta });
+        },
+        reset: (channel) => {
+          this.dispatchReset(channel);
+          this.post({ kind: 'reset', channel });
+        },
+        socketEvent: (name, payload) => {
+          this.dispatchSocketEvent(name, payload);
+          this.post({ kind: 'socket-event', name, payload });
+        },
+        status: (channels) => {
+          this.report({ channels, transports: hub.transports, lastEventId: this.position.lastId });
+          this.post({ kind: 'status', channels, transports: hub.transports, lastEventId: this.position.lastId });
+        },
+      },
+    );
+    this.hub = hub;
+    for (const type of this.types) hub.watch(type);
+    for (const roomId of this.rooms) void this.joinFor(this.tabId, roomId);
+    void hub.start(this.state.transports);
+    // The tabs that followed the previous leader re-announce their rooms and types.
+    if (role === 'leader') this.post({ kind: 'leader' });
+    this.markDecided();
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    if (this.closed) return;
+    if (this.hub) this.asLeader(message);
+    else this.asFollower(message);
+  }
+
+  private asLeader(message: TabMessage): void {
+    const hub = this.hub as ConnectionHub;
+    switch (message.kind) {
+      case 'hello':
+        for (const type of message.types) hub.watch(type);
+        for (const roomId of message.rooms) void this.joinFor(message.tabId, roomId);
+        this.post({ kind: 'status', channels: hub.status, transports: hub.transports, lastEventId: this.position.lastId });
+        return;
+      case 'bye':
+        for (const [roomId, tabs] of this.roomTabs) if (tabs.has(message.tabId)) void this.leaveFor(message.tabId, roomId);
+        return;
+      case 'request':
+        void this.serve(message.tabId, message.requestId, message.request);
+        return;
+      default:
+        return; // another leader's traffic cannot happen: the lock has one holder
+    }
+  }
+
+  private asFollower(message: TabMessage): void {
+    switch (message.kind) {
+      case 'notification':
+        if (this.position.accept(message.notification.id)) this.dispatchNotification(message.notification, message.meta);
+        return;
+      case 'socket-event':
+        this.dispatchSocketEvent(message.name, message.payload);
+        return;
+      case 'reset':
+        this.dispatchReset(message.channel);
+        return;
+      case 'status':
+        // Keep the leader's position and choices: this tab continues from them if it takes over.
+        if (message.lastEventId !== null) this.position.seek(message.lastEventId);
+        this.report({ channels: message.channels, transports: message.transports, lastEventId: this.position.lastId });
+        return;
+      case 'answer':
+        if (message.to === this.tabId) this.pending.answer(message.requestId, message.answer);
+        return;
+      case 'leader':
+        this.hello();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async serve(tabId: string, requestId: number, request: TabRequest): Promise<void> {
+    const hub = this.hub as ConnectionHub;
+    let answer: unknown = { ok: true };
+    switch (request.op) {
+      case 'emit':
+        answer = await hub.emit(request.event, request.payload as never);
+        break;
+      case 'volatile':
+        hub.emitVolatile(request.event, request.payload as never);
+        return;
+      case 'join':
+        answer = await this.joinFor(tabId, request.roomId);
+        break;
+      case 'leave':
+        answer = await this.leaveFor(tabId, request.roomId);
+        break;
+      case 'transports':
+        hub.setTransports(request.transports);
+        break;
+    }
+    this.post({ kind: 'answer', to: tabId, requestId, answer });
+  }
+
+  private joinFor(tabId: string, roomId: string): Promise<Ack<'room:join'>> {
+    let tabs = this.roomTabs.get(roomId);
+    if (!tabs) this.roomTabs.set(roomId, (tabs = new Set()));
+    tabs.add(tabId);
+    return (this.hub as ConnectionHub).join(roomId);
+  }
+
+  private async leaveFor(tabId: string, roomId: string): Promise<Ack<'room:leave'>> {
+    const tabs = this.roomTabs.get(roomId);
+    tabs?.delete(tabId);
+    // Another tab of this user is still in the room: the shared socket stays.
+    if (tabs && tabs.size > 0) return { ok: true };
+    this.roomTabs.delete(roomId);
+    return (this.hub as ConnectionHub).leave(roomId);
+  }
+
+  /** A follower's request to the leader; answered over the channel, or `timeout` (e.g. while leadership moves). */
+  private request(request: TabRequest): Promise<unknown> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'closed' });
+    return this.pending.create((requestId) => this.post({ kind: 'request', tabId: this.tabId, requestId, request }));
+  }
+
+  private hello(): void {
+    this.post({ kind: 'hello', tabId: this.tabId, rooms: [...this.rooms], types: [...this.types] });
+  }
+
+  private post(message: TabMessage): void {
+    this.leader?.post(message);
+  }
+
+  private dispatchNotification(notification: Notification, meta: DeliveryMeta): void {
+    this.state.lastEventId = this.position.lastId;
+    this.listeners.notification(notification, meta);
+  }
+
+  private dispatchSocketEvent(name: SocketEventName, payload: unknown): void {
+    // Room events are for the tabs in that room; direct messages for every tab.
+    const roomId = (payload as { roomId?: unknown } | null)?.roomId;
+    if (typeof roomId === 'string' && !this.rooms.has(roomId)) return;
+    this.listeners.socketEvent(name, payload);
+  }
+
+  private dispatchReset(channel: TransportName): void {
+    this.listeners.reset(channel);
+  }
+
+  private report(patch: Partial<ClientStatus>): void {
+    this.state = { ...this.state, ...patch };
+    this.listeners.status(this.status);
+  }
+
+  private withError(error: string): ChannelsStatus {
+    const channels = structuredClone(this.state.channels);
+    for (const name of TRANSPORT_NAMES) if (channels[name].enabled) channels[name].error = error;
+    return channels;
+  }
+}
+
+/** Creates and starts a client; see {@link RealtimeClientOptions}. */
+export function createRealtimeClient(options: RealtimeClientOptions): RealtimeClient {
+  return new RealtimeClient(options);
+}

@@ -1,0 +1,179 @@
+import { Backoff } from './backoff';
+import { compareEventIds } from './event-ids';
+import { isNotification, type Transport, type TransportContext } from './transport';
+
+/** The part of the WHATWG EventSource this transport uses (the browser's, or the `eventsource` package's). */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onopen: ((event: Event) => unknown) | null;
+  onerror: ((event: Event) => unknown) | null;
+  addEventListener(type: string, listener: (event: MessageEvent) => unknown): void;
+  close(): void;
+}
+
+/** What `fetch` the `eventsource` package calls, with the headers it wants to send. */
+type EventSourceFetch = (url: string | URL, init: { headers: Record<string, string> } & Record<string, unknown>) => Promise<unknown>;
+
+export type EventSourceConstructor = new (url: string, init?: { withCredentials?: boolean; fetch?: EventSourceFetch }) => EventSourceLike;
+
+export interface SseOptions {
+  /**
+   * The EventSource to use. Default: the browser's own where there is one (it can
+   * send no headers, so the token goes in the query string), else the
+   * `eventsource` package, loaded on first use (token in `Authorization`).
+   */
+  readonly EventSource?: EventSourceConstructor;
+  /** Send the token and resume id as headers (through the package's `fetch` hook) instead of the query. */
+  readonly headers?: boolean;
+  /** The event names to listen for: notification types (EventSource only dispatches named events to named listeners). */
+  readonly types: () => Iterable<string>;
+}
+
+const CLOSED = 2;
+
+/**
+ * `GET /api/events`. EventSource itself reconnects after a dropped stream, waits
+ * the server's `retry:` and sends `Last-Event-ID`; this class adds what it does
+ * not do:
+ * - when the EventSource gives up (any HTTP error: 401, 503 while the server
+ *   drains), a new one after an exponential backoff with jitter, resuming from
+ *   the client's position (`lastEventId` in the query, or the header in Node);
+ * - on `token-expired`, a new one at once with a fresh token;
+ * - `reset` reported to the client.
+ */
+export class SseTransport implements Transport {
+  private source: EventSourceLike | null = null;
+  private readonly listening = new Set<string>();
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private generation = 0;
+  private readonly backoff: Backoff;
+
+  constructor(
+    private readonly context: TransportContext,
+    private readonly options: SseOptions,
+  ) {
+    this.backoff = new Backoff({ initialMs: 1_000, maxMs: 30_000, random: context.random });
+  }
+
+  start(): void {
+    if (this.source !== null || this.retryTimer !== null) return;
+    void this.open();
+  }
+
+  stop(): void {
+    this.generation++;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.source?.close();
+    this.source = null;
+  }
+
+  /** Listens for one more notification type, on this stream and the next ones. */
+  watch(type: string): void {
+    if (this.listening.has(type)) return;
+    this.listening.add(type);
+    this.source?.addEventListener(type, this.onNotification);
+  }
+
+  private async open(): Promise<void> {
+    const generation = ++this.generation;
+    this.context.connecting();
+    let token: string;
+    let Source: EventSourceConstructor;
+    try {
+      [token, Source] = await Promise.all([this.context.tokens.get(), this.constructorToUse()]);
+    } catch (error) {
+      if (generation === this.generation) this.retryLater(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (generation !== this.generation) return;
+
+    const url = new URL('/api/events', this.context.baseUrl);
+    const headers = this.options.headers ?? !this.hasNativeEventSource();
+    const resumeId = this.context.lastEventId();
+    if (!headers) {
+      url.searchParams.set('access_token', token);
+      // A new EventSource sends no Last-Event-ID; its own reconnects do, and the server prefers the header.
+      if (resumeId !== null) url.searchParams.set('lastEventId', resumeId);
+    }
+    const source = headers ? new Source(url.href, { fetch: this.fetchWithHeaders }) : new Source(url.href);
+    this.source = source;
+
+    source.onopen = () => {
+      if (source !== this.source) return;
+      this.backoff.reset();
+      this.context.open();
+    };
+    source.onerror = (event) => {
+      if (source !== this.source) return;
+      if (source.readyState !== CLOSED) {
+        // Dropped: the EventSource retries by itself after the server's `retry:`, with Last-Event-ID.
+        this.context.lost('stream dropped; reconnecting');
+        return;
+      }
+      source.close();
+      this.source = null;
+      const status = (event as Event & { code?: number }).code;
+      // A browser does not say why it gave up; a refused or expiring token is one reason worth a new token.
+      if (status === 401 || (status === undefined && (this.context.tokens.expiresWithin(5_000) || this.backoff.failures >= 2))) {
+        void this.context.tokens.refresh().catch(() => undefined);
+      }
+      this.retryLater(status === undefined ? 'stream failed' : `HTTP ${status}`);
+    };
+    source.addEventListener('token-expired', () => {
+      if (source !== this.source) return;
+      source.close();
+      this.source = null;
+      this.context.lost('token expired');
+      void this.context.tokens.refresh().then(
+        () => generation === this.generation && void this.open(),
+        (error: unknown) => generation === this.generation && this.retryLater(`getToken failed: ${String(error)}`),
+      );
+    });
+    source.addEventListener('reset', () => {
+      if (source === this.source) this.context.reset();
+    });
+    for (const type of this.options.types()) this.listening.add(type);
+    for (const type of this.listening) source.addEventListener(type, this.onNotification);
+  }
+
+  private readonly onNotification = (event: MessageEvent): void => {
+    let notification: unknown;
+    try {
+      notification = JSON.parse(String(event.data));
+    } catch {
+      return;
+    }
+    if (isNotification(notification)) this.context.deliver(notification);
+  };
+
+  /** Node: the token in `Authorization`, and the client's position as `Last-Event-ID` when it is ahead of the stream's own. */
+  private readonly fetchWithHeaders: EventSourceFetch = async (url, init) => {
+    const headers: Record<string, string> = { ...init.headers, Authorization: `Bearer ${await this.context.tokens.get()}` };
+    const ours = this.context.lastEventId();
+    const theirs = headers['Last-Event-ID'];
+    if (ours !== null && (theirs === undefined || compareEventIds(ours, theirs) > 0)) headers['Last-Event-ID'] = ours;
+    return this.context.fetch(url, { ...init, headers } as RequestInit);
+  };
+
+  private retryLater(reason: string): void {
+    this.context.lost(reason);
+    const generation = this.generation;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (generation === this.generation) void this.open();
+    }, this.backoff.next());
+  }
+
+  private hasNativeEventSource(): boolean {
+    return this.options.EventSource === undefined && typeof (globalThis as { EventSource?: unknown }).EventSource === 'function' && typeof document !== 'undefined';
+  }
+
+  private async constructorToUse(): Promise<EventSourceConstructor> {
+    if (this.options.EventSource) return this.options.EventSource;
+    if (this.hasNativeEventSource()) return (globalThis as unknown as { EventSource: EventSourceConstructor }).EventSource;
+    // Only Node gets here; bundlers split this into a chunk that browsers never load.
+    const { EventSource } = await import('eventsource');
+    return EventSource as unknown as EventSourceConstructor;
+  }
+}

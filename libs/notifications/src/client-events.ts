@@ -1,0 +1,132 @@
+/*
+ * The wire types a client sees, in one place for the server and for libs/client.
+ * Types only: libs/client imports this file with `import type`, so nothing of the
+ * server (ioredis, Nest, Node built-ins) can reach a browser bundle through it.
+ * Names and shapes are those of the public contract (shared/contract.md).
+ */
+import type { Notification, NOTIFICATION_TYPES } from './notification';
+import type { JobPosting, SavedSearch } from './saved-searches/saved-search';
+
+export type { JobPosting, Notification, SavedSearch };
+
+/** The notification types the system itself publishes; internal services may publish others. */
+export type KnownNotificationType = (typeof NOTIFICATION_TYPES)[keyof typeof NOTIFICATION_TYPES];
+
+/** `data` of a `job-match`: one per user and posting, `searchIds` sorted. */
+export interface JobMatchData {
+  jobId: string;
+  title: string;
+  company: string;
+  location: string | null;
+  searchIds: string[];
+}
+
+/** `data` of a `message-received`: a direct chat message, stored so SSE and polling see it too. */
+export interface MessageReceivedData {
+  messageId: string;
+  from: string;
+  content: string;
+  timestamp: string;
+}
+
+/** `data` by notification type; any other type has an open JSON object. */
+export interface NotificationDataMap {
+  'job-match': JobMatchData;
+  'message-received': MessageReceivedData;
+}
+
+/** The notification of type `T`, with its `data` typed when the type is a known one. */
+export type NotificationOf<T extends string> = Notification<T extends keyof NotificationDataMap ? NotificationDataMap[T] : Record<string, unknown>> & {
+  type: T;
+};
+
+/** SSE events that are not notifications. */
+export type SseControlEvent = 'reset' | 'token-expired';
+
+/** `reset` (SSE and Socket.IO): the resume id was older than the retained history. */
+export interface ResetPayload {
+  reason: 'history-truncated';
+}
+
+/** `token-expired` (SSE and Socket.IO): the connection ends; come back with a fresh token. */
+export interface TokenExpiredPayload {
+  reason: 'token-expired';
+}
+
+/** A message in a room, to the room's other members. */
+export interface RoomChatMessage {
+  id: string;
+  roomId: string;
+  from: string;
+  content: string;
+  timestamp: string;
+}
+
+/** A direct message, to the recipient's sockets (it is also stored as `message-received`). */
+export interface DirectChatMessage {
+  id: string;
+  from: string;
+  content: string;
+  timestamp: string;
+}
+
+export interface TypingEvent {
+  roomId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
+export interface CursorMoveEvent {
+  roomId: string;
+  userId: string;
+  x: number;
+  y: number;
+}
+
+export interface PresenceEvent {
+  roomId: string;
+  userId: string;
+  online: boolean;
+}
+
+/** Every acknowledgement: `{ ok: true, ... }` or `{ ok: false, error, field? }`. */
+export type SocketAck<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string; field?: string };
+
+/** Server → client events on the default namespace, besides one event per notification type. */
+export interface ServerToClientEvents {
+  chat: (message: RoomChatMessage | DirectChatMessage) => void;
+  typing: (event: TypingEvent) => void;
+  'cursor-move': (event: CursorMoveEvent) => void;
+  presence: (event: PresenceEvent) => void;
+  reset: (payload: ResetPayload) => void;
+  'token-expired': (payload: TokenExpiredPayload) => void;
+}
+
+/** Client → server events: the payload, and the acknowledgement each one is answered with. */
+export interface ClientToServerEventMap {
+  'room:join': { payload: { roomId: string }; ack: SocketAck<{ members: string[] }> };
+  'room:leave': { payload: { roomId: string }; ack: SocketAck };
+  chat: { payload: { roomId: string; content: string } | { recipientId: string; content: string }; ack: SocketAck<{ id: string }> };
+  typing: { payload: { roomId: string; isTyping: boolean }; ack: SocketAck };
+  'cursor-move': { payload: { roomId: string; x: number; y: number }; ack: SocketAck };
+  'auth:refresh': { payload: { token: string }; ack: SocketAck<{ expiresAt: string | null }> };
+}
+
+/** The same map in socket.io's typed-events form (payload, then the ack callback). */
+export type ClientToServerEvents = {
+  [E in keyof ClientToServerEventMap]: (payload: ClientToServerEventMap[E]['payload'], ack: (answer: ClientToServerEventMap[E]['ack']) => void) => void;
+};
+
+/** `GET /api/notifications`: a page of the user's history, oldest first. */
+export interface NotificationPage {
+  items: Notification[];
+  lastId: string | null;
+}
+
+/** `POST /api/saved-searches` body. */
+export interface SavedSearchRequest {
+  keywords: string[];
+  location?: string;
+  remote?: boolean;
+  minSalary?: number;
+}

@@ -1,0 +1,552 @@
+/**
+ * `npm run fleet`: the production topology on loopback. N gateways (INSTANCE_ID g1..gN, no embedded
+ * worker), one job-matcher, one Redis and nginx in front (deploy/nginx/gateway.conf.template), all
+ * sharing one key prefix and one pair of secrets. Ctrl-C or SIGTERM stops nginx, then the gateways
+ * (they drain), then the job-matcher, and removes the run directory.
+ *
+ *   npm run fleet -- --gateways 3 --port 8080     (or FLEET_GATEWAYS, FLEET_PORT, REDIS_KEY_PREFIX)
+ *
+ * It builds first when the sources are newer than dist/ (--no-build runs dist/ as it is).
+ *
+ * The end-to-end tests import {@link startFleet}, so they run exactly this topology.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const root = path.resolve(__dirname, '..');
+const LOOPBACK = '127.0.0.1';
+const TEMPLATE = path.join(root, 'deploy/nginx/gateway.conf.template');
+const bundle = (app: string) => path.join(root, 'dist/apps', app, 'main.js');
+
+/** Gateways and the job-matcher exit within 10 s of SIGTERM (the contract); past this they are killed. */
+const STOP_GRACE_MS = 12_000;
+const START_TIMEOUT_MS = 30_000;
+
+export interface FleetOptions {
+  /** Gateway instances behind nginx; default 2. */
+  gateways?: number;
+  /** nginx's port on 127.0.0.1; default 8080, 0 for any free port. */
+  port?: number;
+  /** REDIS_KEY_PREFIX of the whole fleet; default `REDIS_KEY_PREFIX` or `rtg`. */
+  prefix?: string;
+  /** The Redis to use; default `REDIS_URL`, else 127.0.0.1:6379 if it answers, else a private redis-server. */
+  redisUrl?: string;
+  /** Variables for every gateway and the job-matcher (JWT_SECRET, SSE_RETRY_MS, ...); HOST, PORT, INSTANCE_ID and WORKER_EMBEDDED stay the fleet's. */
+  env?: Record<string, string>;
+  /** Called with every line the processes log, prefixed with their name; default: kept in memory only. */
+  onLog?: (line: string) => void;
+}
+
+export interface FleetProcess {
+  readonly name: string;
+  /** The running (or last) child process. */
+  readonly process: ChildProcess;
+  /** Its last 500 lines of stdout and stderr. */
+  logs(): string;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code once it exited (SIGKILL after 12 s). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface FleetGateway extends FleetProcess {
+  readonly instanceId: string;
+  readonly port: number;
+  /** http://127.0.0.1:<port>, bypassing nginx. */
+  readonly url: string;
+  /** Stops it if it still runs, starts it again on the same port (nginx's upstream) and resolves once /health is 200. */
+  restart(): Promise<void>;
+}
+
+export interface Fleet {
+  /** nginx: http://127.0.0.1:<port>. */
+  readonly url: string;
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly jwtSecret: string;
+  readonly internalApiKey: string;
+  /** The directory holding nginx's config, pid, logs and temp files (removed by stop()). */
+  readonly runDir: string;
+  readonly gateways: FleetGateway[];
+  readonly jobMatcher: FleetProcess;
+  readonly nginx: FleetProcess;
+  /** Stops nginx, the gateways, the job-matcher and a Redis it started; removes the run directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** nginx's path, or null when it is not installed (Debian puts it in /usr/sbin, often not on a user's PATH). */
+export function findNginx(): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'];
+  for (const dir of dirs) {
+    const candidate = path.join(dir || '.', 'nginx');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Starts the whole topology and resolves once nginx answers /health through a gateway. */
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
+  const count = options.gateways ?? 2;
+  if (!Number.isInteger(count) || count < 1 || count > 32) throw new Error(`gateways: must be 1-32 (got ${count})`);
+  const nginxBinary = findNginx();
+  if (nginxBinary === null) throw new Error('nginx is not installed: apt-get install nginx (Debian/Ubuntu), or put it on the PATH');
+  for (const app of ['gateway', 'job-matcher']) {
+    if (!fs.existsSync(bundle(app))) throw new Error(`${path.relative(root, bundle(app))} is missing: run npm run build`);
+  }
+
+  const started: ManagedProcess[] = [];
+  let redisStop: () => void = () => undefined;
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtg-fleet-'));
+  // nginx started as root runs its workers as nobody: they must reach the temp dirs inside.
+  fs.chmodSync(runDir, 0o755);
+  const cleanUp = async () => {
+    // nginx first (no new requests), then the gateways in parallel (they drain), then the worker.
+    const nginx = started.filter((p) => p.name === 'nginx');
+    const gateways: ManagedProcess[] = started.filter((p) => p instanceof ManagedGateway);
+    const rest = started.filter((p) => !nginx.includes(p) && !gateways.includes(p));
+    for (const group of [nginx, gateways, rest]) await Promise.all(group.map((p) => p.stop('SIGTERM')));
+    redisStop();
+    fs.rmSync(runDir, { recursive: true, force: true });
+  };
+
+  try {
+    let redisUrl = options.redisUrl ?? '';
+    if (!redisUrl) {
+      const redis = await ensureRedis();
+      redisUrl = redis.url;
+      redisStop = redis.stop;
+    }
+    const prefix = options.prefix ?? (process.env.REDIS_KEY_PREFIX || 'rtg');
+    const jwtSecret = options.env?.JWT_SECRET || process.env.JWT_SECRET || randomBytes(32).toString('base64url');
+    const internalApiKey = options.env?.INTERNAL_API_KEY || process.env.INTERNAL_API_KEY || randomBytes(18).toString('base64url');
+    const shared: Record<string, string> = {
+      ...stringEnv(process.env),
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      JWT_SECRET: jwtSecret,
+      INTERNAL_API_KEY: internalApiKey,
+      ...options.env,
+      HOST: LOOPBACK,
+      WORKER_EMBEDDED: 'false',
+    };
+    delete shared.INSTANCE_ID;
+
+    const jobMatcher = new ManagedProcess('job-matcher', process.execPath, [bundle('job-matcher')], shared, options.onLog);
+    started.push(jobMatcher);
+    const gateways = Array.from({ length: count }, (_, index) => new ManagedGateway(`g${index + 1}`, shared, options.onLog));
+    started.push(...gateways);
+    await Promise.all([
+      jobMatcher.waitForLine(/job-matcher ready/, START_TIMEOUT_MS),
+      ...gateways.map((gateway) => gateway.start(0)),
+    ]);
+
+    const port = options.port ?? 8080;
+    const configFile = path.join(runDir, 'nginx.conf');
+    const errorLog = path.join(runDir, 'error.log');
+    const nginxArgs = ['-p', runDir, '-c', configFile, '-e', errorLog];
+    let nginx: ManagedProcess | null = null;
+    let url = '';
+    // With port 0 another process may take the probed port before nginx binds it: probe again.
+    for (let attempt = 1; nginx === null; attempt++) {
+      const listenPort = port === 0 ? await freePort() : port;
+      if (port !== 0 && !(await portIsFree(port))) throw new Error(`${LOOPBACK}:${port} is in use: choose another port (--port, FLEET_PORT; 0 for any free one)`);
+      fs.writeFileSync(configFile, renderNginxConfig({ runDir, listen: `${LOOPBACK}:${listenPort}`, gateways }));
+      const check = spawnSync(nginxBinary, [...nginxArgs, '-t', '-q'], { encoding: 'utf8' });
+      if (check.status !== 0) throw new Error(`nginx refused the config ${configFile}: ${(check.stderr || check.stdout).trim()}`);
+      const candidate = new ManagedProcess('nginx', nginxBinary, [...nginxArgs, '-g', 'daemon off;'], stringEnv(process.env), options.onLog);
+      started.push(candidate);
+      url = `http://${LOOPBACK}:${listenPort}`;
+      try {
+        await candidate.waitUntil(() => httpStatus(`${url}/health`).then((status) => status === 200), 'nginx to answer /health', START_TIMEOUT_MS, () =>
+          readIfExists(errorLog),
+        );
+        nginx = candidate;
+      } catch (error) {
+        await candidate.stop('SIGTERM');
+        const portTaken = /Address already in use/.test(`${candidate.logs()}\n${readIfExists(errorLog)}`);
+        if (!(port === 0 && portTaken && attempt < 3)) throw error;
+      }
+    }
+
+    let stopping: Promise<void> | null = null;
+    return {
+      url,
+      redisUrl,
+      prefix,
+      jwtSecret,
+      internalApiKey,
+      runDir,
+      gateways,
+      jobMatcher,
+      nginx,
+      stop: () => (stopping ??= cleanUp()),
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** Fills deploy/nginx/gateway.conf.template for these gateways. */
+export function renderNginxConfig(options: {
+  runDir: string;
+  listen: string;
+  gateways: ReadonlyArray<{ instanceId: string; port: number }>;
+  fileLimit?: number;
+}): string {
+  const fileLimit = options.fileLimit ?? openFileLimit();
+  const values: Record<string, string> = {
+    RUN_DIR: options.runDir,
+    WORKER_PROCESSES: 'auto',
+    WORKER_RLIMIT_NOFILE: String(fileLimit),
+    // Keep room under the descriptor limit for the log files and listening sockets.
+    WORKER_CONNECTIONS: String(Math.max(512, fileLimit - 256)),
+    LISTEN: options.listen,
+    POOL_SERVERS: options.gateways.map((g) => `        server ${LOOPBACK}:${g.port} max_fails=0;`).join('\n'),
+    INSTANCE_UPSTREAMS: options.gateways
+      .map((g) => `    upstream gateway_${g.instanceId} {\n        server ${LOOPBACK}:${g.port};\n        keepalive 16;\n        keepalive_timeout 4s;\n    }`)
+      .join('\n'),
+    SID_ROUTES: options.gateways.map((g) => `        "~^${g.instanceId}\\." gateway_${g.instanceId};`).join('\n'),
+  };
+  const rendered = fs.readFileSync(TEMPLATE, 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, name: string) => {
+    if (!(name in values)) throw new Error(`${TEMPLATE}: unknown placeholder ${placeholder}`);
+    return values[name];
+  });
+  return rendered;
+}
+
+/** A child process with its output kept (and optionally forwarded), stopped with a bounded wait. */
+class ManagedProcess implements FleetProcess {
+  private child!: ChildProcess;
+  private exitedWith: Promise<number | null> = Promise.resolve(null);
+  private running = false;
+  /** The last 500 lines, each with its number since the first start. */
+  private readonly tail: Array<{ n: number; line: string }> = [];
+  private lines = 0;
+  private readonly lineWaiters = new Set<() => void>();
+
+  constructor(
+    readonly name: string,
+    private readonly command: string,
+    private readonly args: string[],
+    protected env: Record<string, string>,
+    private readonly onLog?: (line: string) => void,
+    spawnNow = true,
+  ) {
+    if (spawnNow) this.spawn();
+  }
+
+  get process(): ChildProcess {
+    return this.child;
+  }
+
+  logs(): string {
+    return this.tail.map((entry) => entry.line).join('\n');
+  }
+
+  protected spawn(): void {
+    // Its own process group: a Ctrl-C in the terminal reaches only the fleet script, which stops
+    // everything in order (nginx, then the gateways, then the worker) instead of all at once.
+    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = child;
+    this.running = true;
+    live.add(child);
+    for (const stream of [child.stdout, child.stderr]) {
+      readline.createInterface({ input: stream! }).on('line', (line) => {
+        this.tail.push({ n: this.lines++, line });
+        if (this.tail.length > 500) this.tail.shift();
+        this.onLog?.(`${this.name} | ${line}`);
+        for (const wake of this.lineWaiters) wake();
+      });
+    }
+    this.exitedWith = new Promise((resolve) => {
+      child.once('error', (error) => {
+        this.tail.push({ n: this.lines++, line: `${this.name}: ${error.message}` });
+        this.running = false;
+        live.delete(child);
+        resolve(null);
+      });
+      child.once('exit', (code) => {
+        this.running = false;
+        live.delete(child);
+        for (const wake of this.lineWaiters) wake();
+        resolve(code);
+      });
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.running) {
+      this.child.kill(signal);
+      const timer = setTimeout(() => killGroup(this.child), STOP_GRACE_MS);
+      const code = await this.exitedWith;
+      clearTimeout(timer);
+      return code;
+    }
+    return this.exitedWith;
+  }
+
+  /** Resolves with the first match of `pattern` in a line numbered `since` or later. */
+  waitForLine(pattern: RegExp, timeoutMs: number, since = 0): Promise<RegExpExecArray> {
+    return this.waitUntil(
+      async () => {
+        for (const { n, line } of this.tail) {
+          if (n < since) continue;
+          const match = pattern.exec(line);
+          if (match) return match;
+        }
+        return null;
+      },
+      `a line matching ${pattern}`,
+      timeoutMs,
+    );
+  }
+
+  /** Polls `check` until it gives a value; fails early, with the logs, if the process exits. */
+  async waitUntil<T>(check: () => Promise<T | null | false>, what: string, timeoutMs: number, extraLogs?: () => string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check().catch(() => null);
+      if (value) return value;
+      const why = !this.running ? 'it exited' : Date.now() > deadline ? `${timeoutMs} ms passed` : null;
+      if (why) throw new Error(`${this.name}: ${why} while waiting for ${what}\n${this.logs()}${extraLogs ? `\n${extraLogs()}` : ''}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.lineWaiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, 50);
+        this.lineWaiters.add(wake);
+      });
+    }
+  }
+
+  protected get lineCount(): number {
+    return this.lines;
+  }
+}
+
+class ManagedGateway extends ManagedProcess implements FleetGateway {
+  private boundPort = 0;
+
+  constructor(
+    readonly instanceId: string,
+    shared: Record<string, string>,
+    onLog?: (line: string) => void,
+  ) {
+    super(instanceId, process.execPath, [bundle('gateway')], { ...shared, INSTANCE_ID: instanceId }, onLog, false);
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://${LOOPBACK}:${this.boundPort}`;
+  }
+
+  /** Starts on `port` (0: any free port, then kept for restarts) and waits until /health answers 200. */
+  async start(port: number): Promise<void> {
+    this.env = { ...this.env, PORT: String(port) };
+    const since = this.lineCount;
+    this.spawn();
+    const match = await this.waitForLine(/listening on http:\/\/[^\s]+:(\d+)/, START_TIMEOUT_MS, since);
+    this.boundPort = Number(match[1]);
+    await this.waitUntil(() => httpStatus(`${this.url}/health`).then((status) => status === 200), '/health to answer 200', START_TIMEOUT_MS);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop('SIGTERM');
+    await this.start(this.boundPort);
+  }
+}
+
+// Children still running when this process exits (a crash, a failed test run) are killed with it.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) killGroup(child);
+});
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL'); // nginx's workers too
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/** The hard limit on open files this process may raise nginx's to (`ulimit -Hn`), capped at 65536. */
+function openFileLimit(): number {
+  const result = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const hard = result.stdout?.trim();
+  const limit = hard === 'unlimited' ? 65536 : Number(hard);
+  return Number.isInteger(limit) && limit > 0 ? Math.min(limit, 65536) : 1024;
+}
+
+async function httpStatus(url: string): Promise<number> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, LOOPBACK, () => server.close(() => resolve(true)));
+  });
+}
+
+function readIfExists(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** tools/with-redis.js: REDIS_URL, else 127.0.0.1:6379 if it answers, else a private redis-server (or exit with one line). */
+function ensureRedis(): Promise<{ url: string; stop: () => void }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const withRedis = require('../tools/with-redis.js') as { ensureRedis(): Promise<{ url: string; stop: () => void }> };
+  return withRedis.ensureRedis();
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+function buildIfStale(): void {
+  const newest = (entry: string): number => {
+    const stat = fs.statSync(entry, { throwIfNoEntry: false });
+    if (!stat) return 0;
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(stat.mtimeMs, ...fs.readdirSync(entry).map((child) => newest(path.join(entry, child))));
+  };
+  const sources = ['apps', 'libs', 'package.json', 'tsconfig.json', 'nest-cli.json'].map((p) => newest(path.join(root, p)));
+  const builtAt = Math.min(...['gateway', 'job-matcher'].map((app) => fs.statSync(bundle(app), { throwIfNoEntry: false })?.mtimeMs ?? 0));
+  if (Math.max(...sources) <= builtAt) return;
+  process.stderr.write('Building (sources changed since the last build)...\n');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+function parseArgs(argv: string[]): { gateways: number; port: number; prefix?: string; quiet: boolean; build: boolean } {
+  const usage = 'usage: npm run fleet -- [--gateways N] [--port P] [--prefix PREFIX] [--quiet] [--no-build]';
+  let gateways = process.env.FLEET_GATEWAYS || '2';
+  let port = process.env.FLEET_PORT || '8080';
+  let prefix: string | undefined;
+  let quiet = false;
+  let build = true;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i] ?? '';
+    if (flag === '--gateways') gateways = value();
+    else if (flag === '--port') port = value();
+    else if (flag === '--prefix') prefix = value();
+    else if (flag === '--quiet') quiet = true;
+    else if (flag === '--no-build') build = false;
+    else {
+      process.stderr.write(`${flag === '--help' || flag === '-h' ? '' : `unknown option ${flag}\n`}${usage}\n`);
+      process.exit(flag === '--help' || flag === '-h' ? 0 : 2);
+    }
+  }
+  if (!/^\d+$/.test(gateways) || Number(gateways) < 1 || Number(gateways) > 32) {
+    process.stderr.write(`--gateways: must be 1-32 (got ${JSON.stringify(gateways)})\n`);
+    process.exit(2);
+  }
+  if (!/^\d+$/.test(port) || Number(port) > 65535) {
+    process.stderr.write(`--port: must be 0-65535 (got ${JSON.stringify(port)})\n`);
+    process.exit(2);
+  }
+  return { gateways: Number(gateways), port: Number(port), prefix, quiet, build };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (findNginx() === null) {
+    process.stderr.write('nginx is not installed: apt-get install nginx (Debian/Ubuntu), or put it on the PATH.\n');
+    process.exit(1);
+  }
+  if (args.build) buildIfStale();
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  let fleet: Fleet;
+  try {
+    fleet = await startFleet({ gateways: args.gateways, port: args.port, prefix: args.prefix, onLog: args.quiet ? undefined : print });
+  } catch (error) {
+    process.stderr.write(`fleet: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    print(`fleet: ${signal}, stopping nginx, ${fleet.gateways.length} gateway(s) and the job-matcher...`);
+    await fleet.stop();
+    print('fleet: stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  // A SIGTERM sent to `npm run fleet` stops npm without reaching this process: stop when the parent goes.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop('parent process exited');
+  }, 1_000).unref();
+  for (const member of [...fleet.gateways, fleet.jobMatcher, fleet.nginx]) {
+    member.process.once('exit', (code, signal) => {
+      if (!stopping) print(`fleet: ${member.name} exited (${signal ?? `code ${code}`}); the others keep running`);
+    });
+  }
+
+  const tokenCommand =
+    `curl -s -X POST ${fleet.url}/api/dev/token -H 'Content-Type: application/json' -d '{"userId":"u42"}'` +
+    ` | node -pe 'JSON.parse(fs.readFileSync(0)).token'`;
+  print(
+    [
+      '',
+      `fleet up: ${fleet.url}  (nginx on loopback; Ctrl-C stops everything)`,
+      ...fleet.gateways.map((g) => `  ${g.instanceId}: ${g.url}  (INSTANCE_ID=${g.instanceId}, pid ${g.process.pid})`),
+      `  job-matcher: pid ${fleet.jobMatcher.process.pid}`,
+      `  Redis: ${fleet.redisUrl}, prefix ${fleet.prefix}`,
+      `  nginx config and logs: ${fleet.runDir}`,
+      '',
+      'Secrets for this session (shared by every process):',
+      `  export INTERNAL_API_KEY='${fleet.internalApiKey}'`,
+      `  export JWT_SECRET='${fleet.jwtSecret}'`,
+      'A dev token, then a stream through nginx:',
+      `  TOKEN=$(${tokenCommand})`,
+      `  curl -N "${fleet.url}/api/events?access_token=$TOKEN"`,
+      '',
+    ].join('\n'),
+  );
+}
+
+if (require.main === module) void main();
