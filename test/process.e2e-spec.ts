@@ -1,23 +1,15 @@
 import request from 'supertest';
-import { runGateway } from './support/gateway-process';
+import { gatewayEnv, runGateway } from './support/gateway-process';
 import { randomUserId, uniquePrefix } from './support/prefix';
 import { publish } from './support/publish';
-import { deletePrefix, testRedisUrl } from './support/redis';
+import { deletePrefix } from './support/redis';
 import { openSse } from './support/sse-client';
-import { TEST_API_KEY, TEST_JWT_SECRET } from './support/start-gateway';
 import { userToken } from './support/tokens';
 
 /** The real entry point (`node dist/apps/gateway/main.js`): configuration errors, the listening line, SIGTERM. */
 describe('the gateway process', () => {
   const prefix = uniquePrefix();
-  const env = {
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: prefix,
-    JWT_SECRET: TEST_JWT_SECRET,
-    INTERNAL_API_KEY: TEST_API_KEY,
-    HOST: '127.0.0.1',
-    PORT: '0',
-  };
+  const env = gatewayEnv(prefix);
 
   afterAll(async () => {
     await deletePrefix(prefix);

@@ -71,6 +71,17 @@ describe('Socket.IO', () => {
   });
 
   describe('notifications', () => {
+    it('has the feed live before `connect`: what is published right after it reaches a fresh socket', async () => {
+      const clients = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const userId = randomUserId();
+          const client = await connect(userId); // resolves on `connect`, nothing awaited after it
+          return { client, id: await publish(gateway.url, userId) };
+        }),
+      );
+      for (const { client, id } of clients) expect((await client.waitForEvent<Notification>('job-match'))[0].id).toBe(id);
+    });
+
     it('emits each notification of the user as an event named by its type, with the contract shape', async () => {
       const userId = randomUserId();
       const other = randomUserId();

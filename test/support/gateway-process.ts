@@ -1,11 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { testRedisUrl } from './redis';
+import { TEST_API_KEY, TEST_JWT_SECRET } from './start-gateway';
 import { waitFor } from './wait-for';
 
 const root = path.resolve(__dirname, '../..');
 const bundle = (app: string) => path.join(root, `dist/apps/${app}/main.js`);
 
 // test/global-setup.js builds both bundles once per run.
+
+/** What every gateway process of the tests runs with: its prefix, the test secrets, loopback, any free port. */
+export function gatewayEnv(prefix: string, redisUrl = testRedisUrl()): Record<string, string> {
+  return { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, JWT_SECRET: TEST_JWT_SECRET, INTERNAL_API_KEY: TEST_API_KEY, HOST: '127.0.0.1', PORT: '0' };
+}
 
 export interface GatewayProcess {
   child: ChildProcess;

@@ -5,8 +5,8 @@ export function testRedisUrl(): string {
 }
 
 /** Deletes every key under `prefix` (SCAN + UNLINK) and nothing else: other runs share this Redis. */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(testRedisUrl(), { lazyConnect: true });
+export async function deletePrefix(prefix: string, redisUrl = testRedisUrl()): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true });
   await redis.connect();
   try {
     let cursor = '0';

@@ -136,6 +136,25 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the fleet variables: INSTANCE_ID, the connection caps and the drain pace', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ instanceId: null, maxConnectionsPerUser: 32, maxConnectionsPerInstance: 20000, drainPercentPerSecond: 25 });
+    const given = loadConfig({ INSTANCE_ID: 'g-2', MAX_CONNECTIONS_PER_USER: '4', MAX_CONNECTIONS_PER_INSTANCE: '100', DRAIN_PERCENT_PER_SECOND: '100' });
+    expect(given).toMatchObject({ instanceId: 'g-2', maxConnectionsPerUser: 4, maxConnectionsPerInstance: 100, drainPercentPerSecond: 100 });
+  });
+
+  it.each([
+    ['INSTANCE_ID', 'G1'],
+    ['INSTANCE_ID', 'g1.east'],
+    ['MAX_CONNECTIONS_PER_USER', '0'],
+    ['MAX_CONNECTIONS_PER_INSTANCE', '-1'],
+    // Below 15%/s the last wave would leave too late for the 10 s shutdown deadline.
+    ['DRAIN_PERCENT_PER_SECOND', '14'],
+    ['DRAIN_PERCENT_PER_SECOND', '101'],
+  ])('refuses %s=%p, naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
+  });
+
   it('gives a readable reason for a bad value', () => {
     expect(configError({ PORT: '70000' }).message).toBe('PORT: must be at most 65535 (got "70000")');
     expect(configError({ PORT: 'abc' }).message).toBe('PORT: must be a whole number (got "abc")');

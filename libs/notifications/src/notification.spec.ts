@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { MAX_JSON_DEPTH } from './json-shape';
 import { assertNotificationInput, compareNotificationIds, MAX_DATA_BYTES, parseNotificationId } from './notification';
 
 const valid = { userId: 'user-1', type: 'job-match', data: { jobId: 42 } };
@@ -190,5 +191,29 @@ describe('compareNotificationIds', () => {
       }
       expect(mismatches).toBe(0);
     });
+  });
+});
+
+describe('assertNotificationInput on data no code should walk', () => {
+  const nested = (depth: number) => {
+    let value: Record<string, unknown> = {};
+    for (let i = 1; i < depth; i++) value = { k: value };
+    return value;
+  };
+
+  it('accepts data nested MAX_JSON_DEPTH deep', () => {
+    expect(() => assertNotificationInput({ ...valid, data: nested(MAX_JSON_DEPTH) })).not.toThrow();
+  });
+
+  it('refuses deeper data as an InvalidInputError naming data, even past what JSON.stringify survives', () => {
+    expect(invalidField({ ...valid, data: nested(MAX_JSON_DEPTH + 1) })).toBe('data');
+    expect(invalidField({ ...valid, data: nested(100_000) })).toBe('data');
+  });
+
+  it('refuses data with a __proto__, constructor or prototype key at any level (prototype poisoning)', () => {
+    expect(invalidField({ ...valid, data: JSON.parse('{"a":{"__proto__":{"isAdmin":true}}}') })).toBe('data');
+    expect(invalidField({ ...valid, data: { list: [{ constructor: 'Bob' }] } })).toBe('data');
+    expect(invalidField({ ...valid, data: { prototype: 1 } })).toBe('data');
+    expect(() => assertNotificationInput({ ...valid, data: { toString: 'fine', name: 'Bob' } })).not.toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@app/notifications';
-import { parseResumeId, parseTypes } from './events.query';
+import { parseResumeId, parseTypes, readEventsQuery } from './events.query';
 
 function invalidField(run: () => unknown): string {
   try {
@@ -79,5 +79,20 @@ describe('parseResumeId', () => {
     } catch (error) {
       expect((error as Error).message).toContain('Last-Event-ID');
     }
+  });
+});
+
+describe('readEventsQuery', () => {
+  it('reads the two optional strings and ignores other parameters', () => {
+    expect(readEventsQuery({ types: 'job-match', lastEventId: '1-0', access_token: 't', other: ['x'] })).toEqual({ types: 'job-match', lastEventId: '1-0' });
+    expect(readEventsQuery({})).toEqual({ types: undefined, lastEventId: undefined });
+  });
+
+  it.each([
+    ['types', { types: ['a', 'b'] }],
+    ['types', { types: { nested: 'a' } }],
+    ['lastEventId', { lastEventId: ['1-0', '2-0'] }],
+  ])('refuses a repeated or nested %s, naming it', (field, query) => {
+    expect(invalidField(() => readEventsQuery(query))).toBe(field);
   });
 });

@@ -335,6 +335,12 @@ describe('matchesPosting', () => {
     expect(matches(search, { ...p, remote: false })).toBe(false);
     expect(matches({ ...search, keywords: ['typescript', 'node'] }, p)).toBe(false);
   });
+
+  it('reads a stored null location or minSalary as "not set" instead of throwing', () => {
+    const stored = { keywords: ['engineer'], location: null, minSalary: null } as unknown as Search;
+    expect(matches(stored, { location: 'Berlin', salary: 1 })).toBe(true);
+    expect(matches(stored, {})).toBe(true);
+  });
 });
 
 describe('anchorWord', () => {

@@ -1,0 +1,99 @@
+import { fakeFetch, fakeJwt, notification, recordingContext, settle } from '../test/fakes';
+import { POLL_PAGE_SIZE, PollingTransport, readHistoryHead } from './polling-transport';
+import { TokenSource } from './token-source';
+
+const page = (from: number, count: number) => Array.from({ length: count }, (_, i) => notification(`${from + i}-0`));
+
+describe('PollingTransport', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('polls after the last id, reads on at once while pages are full, then waits the interval', async () => {
+    const history = page(1, POLL_PAGE_SIZE + 3);
+    const { fetch, calls } = fakeFetch((url) => {
+      const after = url.searchParams.get('after');
+      const start = after === null ? 0 : history.findIndex((item) => item.id === after) + 1;
+      const items = history.slice(start, start + Number(url.searchParams.get('limit')));
+      return { status: 200, body: { items, lastId: items.at(-1)?.id ?? after } };
+    });
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    new PollingTransport(recorded.context, { intervalMs: 2_000 }).start();
+    await jest.advanceTimersByTimeAsync(10);
+    expect(recorded.delivered).toHaveLength(POLL_PAGE_SIZE + 3);
+    expect(calls.map((call) => call.url.searchParams.get('after'))).toEqual(['0-0', `${POLL_PAGE_SIZE}-0`]);
+    expect(calls[0].init.headers).toMatchObject({ Authorization: expect.stringMatching(/^Bearer /) });
+    expect(recorded.reports).toEqual(['connecting', 'open']);
+    await jest.advanceTimersByTimeAsync(1_980);
+    expect(calls).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(20);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('backs off exponentially with jitter while the gateway is away, and reports open again once it answers', async () => {
+    let up = false;
+    const { fetch, calls } = fakeFetch(() => (up ? { status: 200, body: { items: [], lastId: '0-0' } } : { status: 503, body: {} }));
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    new PollingTransport(recorded.context, { intervalMs: 2_000 }).start();
+    await jest.advanceTimersByTimeAsync(10);
+    expect(calls).toHaveLength(1);
+    // random() is 0: 500, 1000, 2000 ms.
+    await jest.advanceTimersByTimeAsync(500);
+    expect(calls).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(calls).toHaveLength(3);
+    up = true;
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(calls).toHaveLength(4);
+    expect(recorded.reports).toEqual(['connecting', 'lost: HTTP 503', 'lost: HTTP 503', 'lost: HTTP 503', 'open']);
+  });
+
+  it('asks for a fresh token after a 401 and polls again with it', async () => {
+    const tokens = [fakeJwt('u1', 10), fakeJwt('u1', 20)];
+    const getToken = jest.fn(() => tokens.shift() as string);
+    // The first token is refused, the fresh one accepted.
+    const { fetch, calls } = fakeFetch(() =>
+      calls.length === 1 ? { status: 401, body: { message: 'invalid or expired user token' } } : { status: 200, body: { items: [notification('5-0')], lastId: '5-0' } },
+    );
+    const recorded = recordingContext({ tokens: new TokenSource({ getToken }), fetch, lastEventId: '0' });
+    new PollingTransport(recorded.context, { intervalMs: 2_000 }).start();
+    await jest.advanceTimersByTimeAsync(10);
+    expect(getToken).toHaveBeenCalledTimes(2);
+    expect(calls).toHaveLength(2);
+    expect((calls[1].init.headers as Record<string, string>).Authorization).not.toBe((calls[0].init.headers as Record<string, string>).Authorization);
+    expect(recorded.delivered.map((item) => item.id)).toEqual(['5-0']);
+  });
+
+  it('stops polling when stopped, even in the middle of a pause', async () => {
+    const { fetch, calls } = fakeFetch(() => ({ status: 200, body: { items: [], lastId: null } }));
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    const transport = new PollingTransport(recorded.context, { intervalMs: 2_000 });
+    transport.start();
+    await jest.advanceTimersByTimeAsync(10);
+    transport.stop();
+    expect(transport.running).toBe(false);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('readHistoryHead', () => {
+  it('pages to the newest retained id without delivering anything', async () => {
+    const history = page(1, POLL_PAGE_SIZE * 2 + 5);
+    const { fetch, calls } = fakeFetch((url) => {
+      const after = url.searchParams.get('after');
+      const start = after === null ? 0 : history.findIndex((item) => item.id === after) + 1;
+      const items = history.slice(start, start + POLL_PAGE_SIZE);
+      return { status: 200, body: { items, lastId: items.at(-1)?.id ?? after } };
+    });
+    const recorded = recordingContext({ fetch });
+    expect(await readHistoryHead(recorded.context)).toBe(`${POLL_PAGE_SIZE * 2 + 5}-0`);
+    expect(calls).toHaveLength(3);
+    expect(recorded.delivered).toEqual([]);
+  });
+
+  it('is "0" for an empty history, so that everything from now on is replayed after a drop', async () => {
+    const { fetch } = fakeFetch(() => ({ status: 200, body: { items: [], lastId: null } }));
+    expect(await readHistoryHead(recordingContext({ fetch }).context)).toBe('0');
+    await settle();
+  });
+});

@@ -1,0 +1,132 @@
+import { FakeEventSource, fakeFetch, fakeJwt, notification, recordingContext, settle } from '../test/fakes';
+import { SseTransport } from './sse-transport';
+import { TokenSource } from './token-source';
+
+describe('SseTransport', () => {
+  beforeEach(() => {
+    FakeEventSource.instances = [];
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
+  });
+  afterEach(() => jest.useRealTimers());
+
+  const browserLike = (context: ReturnType<typeof recordingContext>['context']) =>
+    new SseTransport(context, { EventSource: FakeEventSource, headers: false, types: () => ['job-match', 'message-received'] });
+
+  it('opens /api/events with the token and the resume id in the query (a browser EventSource sends no headers)', async () => {
+    const token = fakeJwt('u1');
+    const { context } = recordingContext({ tokens: new TokenSource({ token }), lastEventId: '42-0' });
+    browserLike(context).start();
+    await settle();
+    const source = FakeEventSource.last;
+    expect(source.url.startsWith('http://gateway.test/api/events?')).toBe(true);
+    expect(source.query.get('access_token')).toBe(token);
+    expect(source.query.get('lastEventId')).toBe('42-0');
+  });
+
+  it('delivers notifications of the types it listens for, and reports open and reset', async () => {
+    const recorded = recordingContext({ lastEventId: '0' });
+    const transport = browserLike(recorded.context);
+    transport.start();
+    await settle();
+    const source = FakeEventSource.last;
+    source.open();
+    source.emit('job-match', notification('1-0'), '1-0');
+    source.emit('message-received', notification('2-0', 'message-received'), '2-0');
+    source.emit('custom.type', notification('3-0', 'custom.type'), '3-0'); // nobody asked for it yet
+    transport.watch('custom.type');
+    source.emit('custom.type', notification('4-0', 'custom.type'), '4-0');
+    source.emit('reset', { reason: 'history-truncated' });
+    expect(recorded.delivered.map((item) => item.id)).toEqual(['1-0', '2-0', '4-0']);
+    expect(recorded.reports).toEqual(['connecting', 'open']);
+    expect(recorded.resets).toBe(1);
+  });
+
+  it('lets the EventSource reconnect by itself after a drop (it sends Last-Event-ID and honours retry:)', async () => {
+    const recorded = recordingContext({ lastEventId: '0' });
+    browserLike(recorded.context).start();
+    await settle();
+    FakeEventSource.last.open();
+    FakeEventSource.last.drop();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(FakeEventSource.last.closed).toBe(false);
+    expect(recorded.reports.at(-1)).toMatch(/^lost: /);
+  });
+
+  it('opens a new EventSource after an exponential, jittered backoff when the EventSource gives up, resuming from the last id', async () => {
+    const recorded = recordingContext({ lastEventId: '0' });
+    browserLike(recorded.context).start();
+    await settle();
+    FakeEventSource.last.open();
+    FakeEventSource.last.emit('job-match', notification('7-0'), '7-0');
+    FakeEventSource.last.fail(503);
+    // random() is 0 here: the first retry waits half of the 1 s cap.
+    await jest.advanceTimersByTimeAsync(499);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(FakeEventSource.last.query.get('lastEventId')).toBe('7-0');
+    FakeEventSource.last.fail(503);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(FakeEventSource.instances).toHaveLength(3);
+  });
+
+  it('on token-expired, closes the stream and opens a new one at once with a fresh token', async () => {
+    let issued = 0;
+    const tokens = new TokenSource({ getToken: () => fakeJwt(`u1`, 3600 + ++issued) });
+    const recorded = recordingContext({ tokens, lastEventId: '0' });
+    browserLike(recorded.context).start();
+    await settle();
+    const first = FakeEventSource.last;
+    first.open();
+    first.emit('job-match', notification('9-0'), '9-0');
+    first.emit('token-expired', { reason: 'token-expired' });
+    await settle();
+    expect(first.closed).toBe(true);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(FakeEventSource.last.query.get('access_token')).not.toBe(first.query.get('access_token'));
+    expect(FakeEventSource.last.query.get('lastEventId')).toBe('9-0');
+  });
+
+  it('asks for a fresh token when the server refused the old one (401)', async () => {
+    const getToken = jest.fn(() => fakeJwt('u1'));
+    const recorded = recordingContext({ tokens: new TokenSource({ getToken }), lastEventId: '0' });
+    browserLike(recorded.context).start();
+    await settle();
+    expect(getToken).toHaveBeenCalledTimes(1);
+    FakeEventSource.last.fail(401);
+    await settle();
+    expect(getToken).toHaveBeenCalledTimes(2);
+  });
+
+  it('in Node sends the token as Authorization and the client position as Last-Event-ID when it is ahead', async () => {
+    const token = fakeJwt('u1');
+    const { fetch, calls } = fakeFetch(() => ({ status: 200 }));
+    const recorded = recordingContext({ tokens: new TokenSource({ token }), fetch, lastEventId: '50-0' });
+    new SseTransport(recorded.context, { EventSource: FakeEventSource, headers: true, types: () => [] }).start();
+    await settle();
+    const source = FakeEventSource.last;
+    expect(source.query.get('access_token')).toBeNull();
+    const hook = source.init?.fetch;
+    if (!hook) throw new Error('no fetch hook');
+    // The package's own reconnect sends the last id it saw; ours is further (delivered over another channel).
+    await hook(source.url, { headers: { Accept: 'text/event-stream', 'Last-Event-ID': '40-0' } });
+    await hook(source.url, { headers: { Accept: 'text/event-stream', 'Last-Event-ID': '60-0' } });
+    const headers = calls.map((call) => call.init.headers as Record<string, string>);
+    expect(headers[0]).toMatchObject({ Authorization: `Bearer ${token}`, 'Last-Event-ID': '50-0' });
+    expect(headers[1]).toMatchObject({ Authorization: `Bearer ${token}`, 'Last-Event-ID': '60-0' });
+  });
+
+  it('stops: closes the stream and cancels a pending retry', async () => {
+    const recorded = recordingContext({ lastEventId: '0' });
+    const transport = browserLike(recorded.context);
+    transport.start();
+    await settle();
+    FakeEventSource.last.fail(503);
+    transport.stop();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+});

@@ -1,0 +1,343 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import request from 'supertest';
+import { type GatewayProcess, runGateway } from './support/gateway-process';
+import { randomUserId, uniquePrefix } from './support/prefix';
+import { deletePrefix, testRedisUrl } from './support/redis';
+import { TEST_API_KEY, TEST_JWT_SECRET } from './support/start-gateway';
+import { waitFor } from './support/wait-for';
+
+/*
+ * The demo page at GET /, in Debian's Chromium (never a downloaded browser),
+ * against the built gateway run as a process. Two browser contexts are two
+ * users (contexts share no storage, locks or BroadcastChannel, as two browsers
+ * would not). The page is driven through its own forms and read through its
+ * DOM, as a person would use it.
+ *
+ * The restart: the page's gateway gets SIGTERM; while it is down, a second
+ * gateway on the same prefix (another instance of the deployment) publishes a
+ * notification; then a new gateway starts on the first one's port. The page
+ * must come back by itself and show that notification, which it can only
+ * get by resuming after its last id (Last-Event-ID, auth.lastEventId or
+ * ?after=). Screenshot: docs/demo.png.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium) {
+  // eslint-disable-next-line no-console
+  console.warn(`browser test skipped: ${CHROMIUM} is missing (install Debian's chromium: apt-get install chromium, as .ci/run does)`);
+}
+
+const root = path.resolve(__dirname, '..');
+const SCREENSHOT = path.join(root, 'docs/demo.png');
+const VIEWPORT = { width: 1440, height: 960 };
+
+/** Network errors Chromium logs to the console while the gateway is deliberately down, and only then. */
+const OUTAGE_NOISE = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed|status of 503/;
+
+interface Logged {
+  at: number;
+  page: string;
+  text: string;
+}
+
+/** `npm run build` builds the page; rebuild it here only when its sources are newer (a local run after an edit). */
+function ensureDemoBuilt(): void {
+  const newest = (entry: string): number => {
+    const stat = fs.statSync(entry, { throwIfNoEntry: false });
+    if (!stat) return 0;
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(stat.mtimeMs, ...fs.readdirSync(entry).map((child) => newest(path.join(entry, child))));
+  };
+  const sources = ['apps/demo', 'libs/client/src', 'libs/notifications/src/client-events.ts'].map((entry) => newest(path.join(root, entry)));
+  const builtAt = fs.statSync(path.join(root, 'dist/demo/index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (Math.max(...sources) > builtAt) {
+    execFileSync(path.join(root, 'node_modules/.bin/vite'), ['build', '--config', 'apps/demo/vite.config.mts', '--logLevel', 'warn'], { cwd: root, stdio: 'pipe' });
+  }
+}
+
+(haveChromium ? describe : describe.skip)('the demo page in a real browser', () => {
+  const prefix = uniquePrefix();
+  const alice = randomUserId('alice');
+  const bob = randomUserId('bob');
+  const roomId = `room-${Math.random().toString(36).slice(2, 8)}`;
+  const env = (port: number, extra: Record<string, string> = {}) => ({
+    NODE_ENV: 'test',
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: prefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    INTERNAL_API_KEY: TEST_API_KEY,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    WORKER_EMBEDDED: 'true',
+    // Short, so that the page's reconnects after the restart do not make the test slow.
+    SSE_RETRY_MS: '500',
+    ...extra,
+  });
+  const gateways: GatewayProcess[] = [];
+  const contexts: BrowserContext[] = [];
+  const consoleErrors: Logged[] = [];
+  const pageErrors: Logged[] = [];
+  let browser: Browser | undefined;
+  let port = 0;
+  let url = '';
+  let pageA: Page;
+  let pageB: Page;
+  /** From SIGTERM until the page shows the notification published while it was down. */
+  let outage: { from: number; to: number } | null = null;
+
+  function start(gatewayEnv: Record<string, string>): GatewayProcess {
+    const gateway = runGateway(gatewayEnv);
+    gateways.push(gateway);
+    return gateway;
+  }
+
+  async function stop(gateway: GatewayProcess): Promise<void> {
+    if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) return;
+    gateway.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    // The contract's bound is 10 s; past that, make sure nothing outlives the test.
+    const exited = await Promise.race([gateway.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 12_000)))]);
+    clearTimeout(timer);
+    if (!exited) gateway.child.kill('SIGKILL');
+  }
+
+  async function openPage(label: string): Promise<Page> {
+    const context = await (browser as Browser).newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    contexts.push(context);
+    return watchedPage(context, label);
+  }
+
+  async function watchedPage(context: BrowserContext, label: string): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push({ at: Date.now(), page: label, text: message.text() });
+    });
+    page.on('pageerror', (error) => pageErrors.push({ at: Date.now(), page: label, text: error.stack ?? error.message }));
+    return page;
+  }
+
+  async function signIn(page: Page, userId: string): Promise<void> {
+    await page.goto(url);
+    await page.fill('#user-id', userId);
+    await page.click('#signin button[type=submit]');
+    await page.locator('#app').waitFor({ state: 'visible', timeout: 10_000 });
+  }
+
+  /** The state the Connections card shows for a channel (`open`, `reconnecting`, ...). */
+  function channelState(page: Page, channel: string): Promise<string> {
+    return page.locator(`#channel-rows tr[data-channel="${channel}"] .state`).innerText();
+  }
+
+  async function waitForChannels(page: Page, states: Record<string, RegExp>, timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const [channel, state] of Object.entries(states)) if (!state.test(await channelState(page, channel))) return false;
+        return true;
+      },
+      `channels ${JSON.stringify(Object.fromEntries(Object.entries(states).map(([k, v]) => [k, v.source])))}`,
+      timeoutMs,
+      100,
+    );
+  }
+
+  async function sseConnections(): Promise<number> {
+    const metrics = await request(url).get('/metrics');
+    const match = /^rtg_connections\{channel="sse"\} (\d+)/m.exec(metrics.text);
+    return match ? Number(match[1]) : -1;
+  }
+
+  beforeAll(async () => {
+    ensureDemoBuilt();
+    const gateway = start(env(0));
+    port = await gateway.waitForListening();
+    url = `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'], timeout: 30_000 });
+    pageA = await openPage('alice');
+    pageB = await openPage('bob');
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(contexts.map((context) => context.close()));
+    await browser?.close().catch(() => undefined);
+    await Promise.allSettled(gateways.map(stop));
+    await deletePrefix(prefix);
+  }, 60_000);
+
+  it('serves the page at GET / and its hashed assets for a year', async () => {
+    const page = await request(url).get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect(page.text).toContain('<meta name="rtg-dev-tokens" content="enabled" />');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    const asset = await request(url).get(script as string);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await request(url).get('/assets/..%2F..%2Fpackage.json')).status).toBe(404);
+    expect((await request(url).get('/assets/.hidden')).status).toBe(404);
+  });
+
+  it('signs two users in with dev tokens; SSE and Socket.IO open, polling stands by', async () => {
+    await signIn(pageA, alice);
+    await signIn(pageB, bob);
+    for (const page of [pageA, pageB]) {
+      await waitForChannels(page, { sse: /^open$/, 'socket.io': /^open$/, polling: /^standby$/ });
+      expect(await page.locator('#tab-role').innerText()).toContain('leader');
+    }
+    expect(await pageA.locator('#session-user').innerText()).toBe(alice);
+  }, 60_000);
+
+  it('lets the two users chat, and each sees the other typing and moving the cursor', async () => {
+    await pageA.fill('#room-id', roomId);
+    await pageA.click('#room-toggle');
+    await pageA.locator('#room-members', { hasText: `In #${roomId}` }).waitFor({ timeout: 10_000 });
+    await pageB.fill('#room-id', roomId);
+    await pageB.click('#room-toggle');
+    await pageB.locator('#room-members', { hasText: alice }).waitFor({ timeout: 10_000 });
+    // Alice's page learns of Bob through a presence event.
+    await pageA.locator('#room-members', { hasText: bob }).waitFor({ timeout: 10_000 });
+
+    await pageA.locator('#chat-input').pressSequentially('hello', { delay: 20 });
+    await pageB.locator('#typing', { hasText: `${alice} is typing` }).waitFor({ timeout: 10_000 });
+    await pageA.locator('#chat-input').pressSequentially(` ${bob}!`, { delay: 10 });
+    await pageA.press('#chat-input', 'Enter');
+    await pageB.locator('#messages .message.theirs', { hasText: `hello ${bob}!` }).waitFor({ timeout: 10_000 });
+    // The message ends the typing indicator.
+    await waitFor(async () => (await pageB.locator('#typing').innerText()) === '', 'the typing indicator to clear', 10_000);
+
+    await pageB.locator('#chat-input').pressSequentially('hi alice', { delay: 20 });
+    await pageA.locator('#typing', { hasText: `${bob} is typing` }).waitFor({ timeout: 10_000 });
+    await pageB.press('#chat-input', 'Enter');
+    await pageA.locator('#messages .message.theirs', { hasText: 'hi alice' }).waitFor({ timeout: 10_000 });
+
+    const pad = await pageB.locator('#cursor-pad').boundingBox();
+    if (!pad) throw new Error('no cursor pad');
+    for (let step = 0; step <= 8; step++) {
+      await pageB.mouse.move(pad.x + 20 + step * 30, pad.y + 20 + step * 6);
+      await pageB.waitForTimeout(60);
+    }
+    await pageA.locator(`#cursor-pad .cursor[data-user="${bob}"]`).waitFor({ timeout: 10_000 });
+  }, 90_000);
+
+  it('shows the job-match of a posted job that matches a saved search, with its channel and latency', async () => {
+    await pageA.fill('#search-keywords', 'rust, realtime');
+    await pageA.fill('#search-location', 'Berlin');
+    await pageA.click('#search-form button[type=submit]');
+    await pageA.locator('#searches li', { hasText: '“rust” + “realtime”' }).waitFor({ timeout: 10_000 });
+
+    await pageA.fill('#job-key', TEST_API_KEY);
+    await pageA.fill('#job-title', 'Senior Rust engineer');
+    await pageA.fill('#job-company', 'Ferrous Labs');
+    await pageA.fill('#job-location', 'Berlin');
+    await pageA.fill('#job-description', 'Realtime systems in Rust and TypeScript.');
+    await pageA.click('#job-form button[type=submit]');
+
+    const item = pageA.locator('#feed .feed-item[data-type="job-match"]', { hasText: 'Senior Rust engineer at Ferrous Labs' });
+    await item.waitFor({ timeout: 20_000 });
+    expect(await item.getAttribute('data-channel')).toMatch(/^(sse|socket\.io)$/);
+    expect(await item.locator('.latency').innerText()).toMatch(/^\d+(\.\d)? (ms|s)$/);
+    await pageA.locator('#job-status', { hasText: 'arrived over' }).waitFor({ timeout: 10_000 });
+    // Bob has no saved search: nothing for him.
+    expect(await pageB.locator('#feed .feed-item[data-type="job-match"]').count()).toBe(0);
+  }, 60_000);
+
+  it('shares one connection among the tabs of one user: a follower tab gets notifications through the leader', async () => {
+    await waitFor(async () => (await sseConnections()) === 2, 'one SSE stream per user', 10_000);
+    const context = contexts[0];
+    const followers = [await watchedPage(context, 'alice-tab-2'), await watchedPage(context, 'alice-tab-3')];
+    try {
+      for (const follower of followers) {
+        // The same browser context keeps the tab signed in (sessionStorage does not carry over: sign in again).
+        await signIn(follower, alice);
+        await follower.locator('#tab-role', { hasText: 'follower' }).waitFor({ timeout: 10_000 });
+        await waitForChannels(follower, { sse: /^open$/, 'socket.io': /^open$/ });
+      }
+      expect(await sseConnections()).toBe(2);
+
+      const published = await request(url)
+        .post('/api/notifications')
+        .set('X-Api-Key', TEST_API_KEY)
+        .send({ userId: alice, type: 'message-received', data: { messageId: 'm-tabs', from: 'ops', content: 'to every tab', timestamp: new Date().toISOString() } });
+      expect(published.status).toBe(202);
+      for (const page of [pageA, ...followers]) {
+        await page.locator(`#feed .feed-item[data-id="${published.body.id}"]`).waitFor({ timeout: 10_000 });
+      }
+    } finally {
+      for (const follower of followers) await follower.close();
+    }
+  }, 60_000);
+
+  it('comes back by itself after a restart and shows what was published while its gateway was down', async () => {
+    // Another instance of the deployment: same Redis, same prefix, no worker.
+    const other = start(env(0, { WORKER_EMBEDDED: 'false' }));
+    const otherUrl = `http://127.0.0.1:${await other.waitForListening()}`;
+
+    outage = { from: Date.now(), to: Number.POSITIVE_INFINITY };
+    await stop(gateways[0]);
+    await waitForChannels(pageA, { sse: /^(connecting|reconnecting)$/, 'socket.io': /^(connecting|reconnecting)$/ });
+
+    const published = await request(otherUrl)
+      .post('/api/notifications')
+      .set('X-Api-Key', TEST_API_KEY)
+      .send({
+        userId: alice,
+        type: 'message-received',
+        data: { messageId: 'm-restart', from: 'ops', content: 'published while the gateway was down', timestamp: new Date().toISOString() },
+      });
+    expect(published.status).toBe(202);
+    await stop(other);
+
+    const restarted = start(env(port));
+    expect(await restarted.waitForListening()).toBe(port);
+
+    const item = pageA.locator(`#feed .feed-item[data-id="${published.body.id}"]`);
+    await item.waitFor({ timeout: 30_000 });
+    expect(await item.innerText()).toContain('published while the gateway was down');
+    await waitForChannels(pageA, { sse: /^open$/, 'socket.io': /^open$/, polling: /^standby$/ }, 30_000);
+    outage.to = Date.now();
+    const reconnects = await pageA.locator('#channel-rows tr[data-channel="sse"] td.num').first().innerText();
+    expect(Number(reconnects)).toBeGreaterThanOrEqual(1);
+
+    // The chat still works on the new gateway: the rooms were joined again on reconnect.
+    await waitForChannels(pageB, { 'socket.io': /^open$/ }, 30_000);
+    await pageB.fill('#chat-input', 'back again');
+    await pageB.press('#chat-input', 'Enter');
+    await pageA.locator('#messages .message.theirs', { hasText: 'back again' }).waitFor({ timeout: 15_000 });
+
+    // For the screenshot: Bob is typing, as Alice's page shows.
+    await pageB.locator('#chat-input').pressSequentially('see you', { delay: 15 });
+    await pageA.locator('#typing', { hasText: `${bob} is typing` }).waitFor({ timeout: 10_000 });
+    await pageA.mouse.move(0, 0);
+    await pageA.evaluate(() => window.scrollTo(0, 0));
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await pageA.screenshot({ path: SCREENSHOT, fullPage: true });
+  }, 120_000);
+
+  it('in production still loads, and explains that dev tokens are disabled', async () => {
+    const production = start(env(0, { NODE_ENV: 'production', WORKER_EMBEDDED: 'false' }));
+    const productionUrl = `http://127.0.0.1:${await production.waitForListening()}`;
+    try {
+      expect((await request(productionUrl).post('/api/dev/token').send({ userId: alice })).status).toBe(404);
+      const page = await watchedPage(contexts[1], 'production');
+      await page.goto(productionUrl);
+      await page.locator('#devtoken-note', { hasText: 'NODE_ENV=production' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#signin').isHidden()).toBe(true);
+      expect(await page.locator('#token-signin').isVisible()).toBe(true);
+      await page.close();
+    } finally {
+      await stop(production);
+    }
+  }, 60_000);
+
+  it('logs no page errors, and console errors only for the deliberate outage', () => {
+    expect(pageErrors).toEqual([]);
+    const unexpected = consoleErrors.filter((entry) => !(outage && entry.at >= outage.from && entry.at <= outage.to && OUTAGE_NOISE.test(entry.text)));
+    expect(unexpected).toEqual([]);
+  });
+});
