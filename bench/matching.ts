@@ -1,28 +1,79 @@
 /*
- * Matching benchmark: postings per second and enqueue-to-notification latency
- * with 10,000 and then 100,000 saved searches. The extra 90,000 searches use
- * words no posting contains, so the matches stay the same and any slowdown
- * would be the cost of the number of searches itself: with the index there
- * should be none (target: within ±20%).
+ * Matching benchmark: postings per second, and enqueue-to-SSE latency of a
+ * job-match, with a small and then a 10× larger number of saved searches
+ * (10,000 and 100,000 in a full run). The extra searches use words no posting
+ * contains, so the matches stay the same and any slowdown would be the cost of
+ * the number of searches itself: with the index there should be none (target:
+ * within ±20%).
  *
- * Processes: this client, one gateway (REST, WORKER_EMBEDDED=false) and one
- * job-matcher, all on this machine's 2 cores, against the real Redis.
+ * Processes: the orchestrator (this one: seeding, enqueueing, one SSE
+ * client), one gateway (REST and SSE, WORKER_EMBEDDED=false) and one
+ * job-matcher, all on this machine's cores, against the real Redis.
  */
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { API_KEY, deletePrefix, inParallel, percentile, progress, redisUrl, requestJson, root, startApp, userToken } from './support';
+import { monotonicUs } from './fanout/bench-message';
+import { openSseStream, type SseStream } from './fanout/sse-stream';
+import { ProgressBar } from './progress-bar';
+import { matchingTable, renderText } from './report/rows';
+import { deletePrefix, installCleanup, inParallel, percentile, redisUrl, requestJson, startApp, userToken } from './support';
 
-const full = process.argv.includes('--full');
-const POSTINGS = full ? 2000 : 500;
-const RELEVANT_SEARCHES = 10_000;
-const TOTAL_SEARCHES = 100_000;
+export interface MatchingPlan {
+  readonly smallSearches: number;
+  readonly largeSearches: number;
+  /** Postings enqueued at once per size, for postings per second. */
+  readonly burstPostings: number;
+  /** Postings enqueued one by one at `pacedRate` per size, for enqueue-to-SSE latency. */
+  readonly pacedPostings: number;
+  readonly pacedRate: number;
+}
+
+export const MATCHING_PLANS: Record<'quick' | 'full', MatchingPlan> = {
+  quick: { smallSearches: 1_000, largeSearches: 10_000, burstPostings: 500, pacedPostings: 60, pacedRate: 20 },
+  full: { smallSearches: 10_000, largeSearches: 100_000, burstPostings: 2_000, pacedPostings: 400, pacedRate: 20 },
+};
+
+export interface MatchingRow {
+  readonly savedSearches: number;
+  readonly postings: number;
+  /** Burst: postings / (last completion − first enqueue). */
+  readonly postingsPerSecond: number;
+  /** Burst: enqueue → job completed; mostly time spent waiting in the queue. */
+  readonly burstP50Ms: number;
+  readonly burstP99Ms: number;
+  /** Paced: enqueue → the job-match arrives on an SSE stream of a matching user. */
+  readonly sseP50Ms: number;
+  readonly sseP99Ms: number;
+  readonly sseReceived: number;
+  readonly ssePostings: number;
+  readonly candidatesPerPosting: number;
+  readonly notificationsPerPosting: number;
+}
+
+export interface MatchingResult {
+  readonly plan: MatchingPlan;
+  readonly rows: MatchingRow[];
+  /** Postings per second at the larger size over the smaller one. */
+  readonly ratio: number;
+}
+
 const VOCABULARY = 3000;
+/** A word every posting carries (as a tag) and only the probe user searches for. */
+const PROBE_WORD = 'benchprobe';
+const PROBE_USER = 'bench-probe-user';
+const SEED_CONCURRENCY = 64;
+/**
+ * Idle time before each size is measured, after its seeding. Measured without it
+ * (quick plan, six runs): the first size ran 17-56% slower than the second, and
+ * the same size measured twice in a row was ~30% faster the second time; with
+ * 8 s of rest first, the two sizes came out within ±17%. The freshly started and
+ * freshly seeded processes need the time; both sizes get the same.
+ */
+const SETTLE_MS = 10_000;
 
 // Deterministic pseudo-random numbers, so two runs compare like with like.
 let seed = 42;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const zipf = (n: number) => Math.min(n - 1, Math.floor(n ** random()) - 1);
 const word = (vocabulary: string, rank: number) => `${vocabulary}${rank.toString(36)}`;
 
@@ -33,79 +84,165 @@ function search(vocabulary: string) {
   return { keywords, ...(random() < 0.2 ? { remote: true } : {}) };
 }
 
-function posting(id: string) {
+type Posting = ReturnType<typeof postingContent> & { id: string };
+
+function postingContent() {
   const words = Array.from({ length: 60 }, () => word('w', zipf(VOCABULARY)));
-  return { id, title: words.slice(0, 6).join(' '), company: 'Bench Inc', description: words.slice(6).join(' '), remote: random() < 0.5 };
+  return { title: words.slice(0, 6).join(' '), company: 'Bench Inc', description: words.slice(6).join(' '), tags: [PROBE_WORD], remote: random() < 0.5 };
 }
 
-async function seedSearches(port: number, from: number, to: number, vocabulary: string): Promise<void> {
-  await inParallel(
-    to - from,
-    64,
-    async (i) => {
-      const userId = `bench-user-${from + i}`;
-      const response = await requestJson(port, 'POST', '/api/saved-searches', search(vocabulary), { Authorization: `Bearer ${userToken(userId)}` });
-      if (response.status !== 201) throw new Error(`saved search: ${response.status} ${response.body}`);
-    },
-    (done) => progress(`seeding saved searches: ${from + done}/${to}`),
-  );
+/**
+ * The postings of both sizes: the same texts, under ids of each phase. Both
+ * sizes then match exactly the same postings against the same relevant
+ * searches, and only the number of saved searches differs.
+ */
+interface PostingTexts {
+  readonly burst: ReturnType<typeof postingContent>[];
+  readonly paced: ReturnType<typeof postingContent>[];
 }
 
-async function measure(queue: Queue, label: string, searches: number) {
-  const jobs = Array.from({ length: POSTINGS }, (_, i) => {
-    const data = posting(`bench-${label}-${i}`);
-    return { name: 'posting', data, opts: { jobId: data.id } };
+const withIds = (texts: ReturnType<typeof postingContent>[], prefix: string): Posting[] => texts.map((text, i) => ({ ...text, id: `${prefix}-${i}` }));
+
+async function saveSearch(port: number, userId: string, body: object): Promise<void> {
+  const response = await requestJson(port, 'POST', '/api/saved-searches', body, { Authorization: `Bearer ${userToken(userId)}` });
+  if (response.status !== 201) throw new Error(`saved search: ${response.status} ${response.body}`);
+}
+
+async function seedSearches(port: number, from: number, to: number, vocabulary: string, bar: ProgressBar): Promise<void> {
+  let done = 0;
+  await inParallel(to - from, SEED_CONCURRENCY, async (i) => {
+    await saveSearch(port, `bench-user-${from + i}`, search(vocabulary));
+    if (++done % 250 === 0) bar.update(done / (to - from), `seeding saved searches ${(from + done).toLocaleString('en-US')}/${to.toLocaleString('en-US')}`);
   });
-  const before = await queue.getJobCounts('completed', 'failed');
-  const finishedBefore = (before.completed ?? 0) + (before.failed ?? 0);
-  const started = Date.now();
-  for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
+}
+
+/** Job-match arrivals on the probe user's stream, by posting id (µs, monotonic). */
+function watchJobMatches(port: number): Promise<{ arrivals: Map<string, number>; stream: SseStream }> {
+  const arrivals = new Map<string, number>();
+  return new Promise((resolve, reject) => {
+    const stream = openSseStream(port, `/api/events?access_token=${userToken(PROBE_USER)}`, {
+      onOpen: () => resolve({ arrivals, stream }),
+      onEvent: (event, data) => {
+        if (event !== 'job-match') return;
+        const at = monotonicUs();
+        const jobId = (JSON.parse(data) as { data?: { jobId?: string } }).data?.jobId;
+        if (jobId && !arrivals.has(jobId)) arrivals.set(jobId, at);
+      },
+      onClose: (error) => reject(error ?? new Error('probe stream closed')),
+    });
+  });
+}
+
+async function waitForJobs(queue: Queue, count: number, finishedBefore: number, onTick: (done: number) => void): Promise<void> {
+  let last = -1;
+  let lastMove = Date.now();
   for (;;) {
     const counts = await queue.getJobCounts('completed', 'failed');
     const done = (counts.completed ?? 0) + (counts.failed ?? 0) - finishedBefore;
-    progress(`${searches} saved searches: ${done}/${POSTINGS} postings matched`);
-    if (done >= POSTINGS) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    onTick(done);
+    if (done >= count) return;
+    if (done !== last) [last, lastMove] = [done, Date.now()];
+    else if (Date.now() - lastMove > 60_000) throw new Error(`matching stalled at ${done}/${count} postings`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const finished = await Promise.all(jobs.map((job) => queue.getJob(job.opts.jobId)));
+}
+
+async function finishedCount(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts('completed', 'failed');
+  return (counts.completed ?? 0) + (counts.failed ?? 0);
+}
+
+async function enqueueAll(queue: Queue, postings: Posting[]): Promise<void> {
+  const jobs = postings.map((data) => ({ name: 'posting', data, opts: { jobId: data.id } }));
+  for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
+}
+
+async function measure(queue: Queue, arrivals: Map<string, number>, texts: PostingTexts, label: string, searches: number, plan: MatchingPlan, bar: ProgressBar): Promise<MatchingRow> {
+  const size = searches.toLocaleString('en-US');
+  // Warm-up, unmeasured: the burst's texts twice under other ids, so that every user the burst
+  // notifies already has the stream a first notification creates, and the processes are warm.
+  // Measured: after a single pass the first size still ran ~25% slower than the same size measured
+  // again (quick plan), which read as a bogus "more searches, faster" ratio.
+  const warmup = [...withIds(texts.burst, `bench-${label}-warmup1`), ...withIds(texts.burst, `bench-${label}-warmup2`)];
+  const beforeWarmup = await finishedCount(queue);
+  await enqueueAll(queue, warmup);
+  await waitForJobs(queue, warmup.length, beforeWarmup, (done) => bar.update(done / warmup.length / 3, `${size} saved searches: warm-up ${done}/${warmup.length}`));
+
+  // Burst: everything enqueued at once; postings per second while the worker drains the queue.
+  const burst = withIds(texts.burst, `bench-${label}`);
+  const before = await finishedCount(queue);
+  const started = Date.now();
+  await enqueueAll(queue, burst);
+  await waitForJobs(queue, burst.length, before, (done) => bar.update(1 / 3 + done / burst.length / 3, `${size} saved searches: ${done}/${burst.length} postings matched`));
+  const finished = await Promise.all(burst.map((posting) => queue.getJob(posting.id)));
   const latencies = finished.map((job) => (job?.finishedOn ?? 0) - (job?.timestamp ?? 0)).sort((a, b) => a - b);
   const lastFinish = Math.max(...finished.map((job) => job?.finishedOn ?? 0));
   const notified = finished.reduce((sum, job) => sum + ((job?.returnvalue as { notifiedUsers?: number })?.notifiedUsers ?? 0), 0);
   const candidates = finished.reduce((sum, job) => sum + ((job?.returnvalue as { candidates?: number })?.candidates ?? 0), 0);
+
+  // Paced: one posting at a time at a moderate rate; enqueue → job-match on the probe user's SSE stream.
+  const sent = new Map<string, number>();
+  const interval = 1000 / plan.pacedRate;
+  const pacedStart = Date.now();
+  for (const [i, data] of withIds(texts.paced, `bench-${label}-paced`).entries()) {
+    const wait = pacedStart + i * interval - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.set(data.id, monotonicUs());
+    await queue.add('posting', data, { jobId: data.id });
+    bar.update(2 / 3 + i / plan.pacedPostings / 3, `${size} saved searches: paced posting ${i}/${plan.pacedPostings}`);
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && [...sent.keys()].some((id) => !arrivals.has(id))) await new Promise((resolve) => setTimeout(resolve, 50));
+  const sse = [...sent]
+    .filter(([id]) => arrivals.has(id))
+    .map(([id, at]) => ((arrivals.get(id) as number) - at) / 1000)
+    .sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 10) / 10;
   return {
     savedSearches: searches,
-    postings: POSTINGS,
-    postingsPerSecond: Math.round((POSTINGS / (lastFinish - started)) * 1000),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    candidatesPerPosting: Math.round(candidates / POSTINGS),
-    notificationsPerPosting: Math.round((notified / POSTINGS) * 10) / 10,
+    postings: plan.burstPostings,
+    postingsPerSecond: Math.round((plan.burstPostings / (lastFinish - started)) * 1000),
+    burstP50Ms: percentile(latencies, 50),
+    burstP99Ms: percentile(latencies, 99),
+    sseP50Ms: round(percentile(sse, 50)),
+    sseP99Ms: round(percentile(sse, 99)),
+    sseReceived: sse.length,
+    ssePostings: plan.pacedPostings,
+    // The probe user's own match is one of these.
+    candidatesPerPosting: Math.round(candidates / plan.burstPostings),
+    notificationsPerPosting: Math.round((notified / plan.burstPostings) * 10) / 10,
   };
 }
 
-async function main(): Promise<void> {
-  const prefix = `rtg-bench-${randomBytes(3).toString('hex')}`;
-  process.stderr.write(`matching benchmark: ${POSTINGS} postings per phase, prefix ${prefix}, 2 cores shared by client, gateway, worker and Redis\n`);
-  const env = { REDIS_KEY_PREFIX: prefix, WORKER_EMBEDDED: 'false' };
-  const gateway = await startApp('gateway', env);
-  const worker = await startApp('job-matcher', env);
+/** Runs the matching benchmark on its own gateway and job-matcher, under `prefix` (deleted at the end). */
+export async function runMatching(plan: MatchingPlan, prefix: string, bar: ProgressBar, weights: { seedSmall: number; seedLarge: number; measure: number }): Promise<MatchingResult> {
+  const env = { WORKER_EMBEDDED: 'false', NODE_ENV: 'production' };
+  bar.begin('matching: starting gateway and job-matcher', weights.seedSmall);
+  const gateway = await startApp('gateway', prefix, env);
+  const worker = await startApp('job-matcher', prefix, env);
   const queue = new Queue('job-postings', { connection: { url: redisUrl }, prefix });
+  let stream: SseStream | null = null;
   try {
     const port = gateway.port as number;
-    await seedSearches(port, 0, RELEVANT_SEARCHES, 'w');
-    const small = await measure(queue, 'a', RELEVANT_SEARCHES);
-    await seedSearches(port, RELEVANT_SEARCHES, TOTAL_SEARCHES, 'noise');
-    const large = await measure(queue, 'b', TOTAL_SEARCHES);
-    progress('');
-    const rows = [small, large];
-    console.log('\nmatching (enqueue → job completed, i.e. every job-match stored and published)');
-    console.table(rows);
-    const ratio = Math.round((large.postingsPerSecond / small.postingsPerSecond) * 100) / 100;
-    console.log(`postings/s at 100k vs 10k saved searches: ${ratio}× (target 0.8–1.2×)`);
-    const out = path.join(root, 'bench/results/matching.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), full, rows, ratio }, null, 2)}\n`);
+    await saveSearch(port, PROBE_USER, { keywords: [PROBE_WORD] });
+    const watch = await watchJobMatches(port);
+    stream = watch.stream;
+    await seedSearches(port, 1, plan.smallSearches, 'w', bar);
+    bar.begin(`matching: ${plan.smallSearches.toLocaleString('en-US')} saved searches`, weights.measure);
+    const texts: PostingTexts = {
+      burst: Array.from({ length: plan.burstPostings }, postingContent),
+      paced: Array.from({ length: plan.pacedPostings }, postingContent),
+    };
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const small = await measure(queue, watch.arrivals, texts, 'a', plan.smallSearches, plan, bar);
+    bar.begin(`matching: seeding up to ${plan.largeSearches.toLocaleString('en-US')} saved searches`, weights.seedLarge);
+    await seedSearches(port, plan.smallSearches, plan.largeSearches, 'noise', bar);
+    bar.begin(`matching: ${plan.largeSearches.toLocaleString('en-US')} saved searches`, weights.measure);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const large = await measure(queue, watch.arrivals, texts, 'b', plan.largeSearches, plan, bar);
+    return { plan, rows: [small, large], ratio: Math.round((large.postingsPerSecond / small.postingsPerSecond) * 100) / 100 };
   } finally {
+    stream?.close();
     await queue.close();
     await worker.stop();
     await gateway.stop();
@@ -113,7 +250,22 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+// On its own (`node -r ts-node/register/transpile-only bench/matching.ts [--full]`, after `npm run build`):
+// the matching phase only, without the fan-out matrix of bench/run.ts.
+if (require.main === module) {
+  const plan = MATCHING_PLANS[process.argv.includes('--full') ? 'full' : 'quick'];
+  const prefix = `rtg-bench-${randomBytes(3).toString('hex')}-matching`;
+  installCleanup(() => deletePrefix(prefix));
+  const weights = { seedSmall: 3 + plan.smallSearches / 1500, seedLarge: (plan.largeSearches - plan.smallSearches) / 1500, measure: SETTLE_MS / 1000 + (3 * plan.burstPostings) / 200 + plan.pacedPostings / plan.pacedRate };
+  const bar = new ProgressBar(weights.seedSmall + weights.seedLarge + 2 * weights.measure);
+  runMatching(plan, prefix, bar, weights).then(
+    (result) => {
+      bar.finish();
+      console.log(renderText(matchingTable(result)));
+    },
+    (error: Error) => {
+      process.stderr.write(`\n${error.stack ?? error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -16,18 +16,57 @@ export function userToken(userId: string, ttlSeconds = 3600): string {
   return `${unsigned}.${createHmac('sha256', JWT_SECRET).update(unsigned).digest('base64url')}`;
 }
 
+const children = new Set<ChildProcess>();
+
+/** Registers a child process so that it is killed whenever the bench exits, however it exits. */
+export function trackChild<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function killChildren(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/**
+ * Kills every tracked child on any exit (normal end, error, Ctrl-C, SIGTERM)
+ * and, on a signal, runs `cleanup` (bounded to 5 s) before exiting 130.
+ */
+export function installCleanup(cleanup: () => Promise<void>): void {
+  process.once('exit', killChildren);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping every child process and deleting this run's Redis keys\n`);
+      killChildren();
+      const deadline = setTimeout(() => process.exit(130), 5_000);
+      cleanup().finally(() => {
+        clearTimeout(deadline);
+        process.exit(130);
+      });
+    });
+  }
+}
+
 export interface AppProcess {
   child: ChildProcess;
   port: number | null;
   stop(): Promise<void>;
 }
 
+/** What every gateway or worker the benches start runs with: its prefix, the bench secrets, loopback, any free port. */
+export function appEnv(prefix: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, JWT_SECRET, INTERNAL_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0' };
+}
+
 /** Runs a built app (`dist/apps/<app>/main.js`) as its own process; resolves once it is ready. */
-export function startApp(app: 'gateway' | 'job-matcher', env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, [path.join(root, `dist/apps/${app}/main.js`)], {
-    env: { PATH: process.env.PATH ?? '', REDIS_URL: redisUrl, JWT_SECRET, INTERNAL_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startApp(app: 'gateway' | 'job-matcher', prefix: string, env: Record<string, string>): Promise<AppProcess> {
+  const child = trackChild(
+    spawn(process.execPath, [path.join(root, `dist/apps/${app}/main.js`)], {
+      env: { ...appEnv(prefix), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${app} did not start: ${output.slice(-500)}`)), 20_000);
@@ -92,10 +131,4 @@ export { deletePrefix } from '../test/support/redis';
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** A progress line that rewrites itself on a terminal. */
-export function progress(text: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
-  else process.stderr.write(`${text}\n`);
 }

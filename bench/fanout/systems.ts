@@ -1,0 +1,28 @@
+import type { Transport } from './load-client-protocol';
+
+export type SystemId = 'gateway-sse' | 'bare-sse' | 'better-sse' | 'gateway-socketio' | 'bare-socketio';
+
+export interface System {
+  readonly id: SystemId;
+  readonly transport: Transport;
+  readonly label: string;
+  /** The gateway itself (built app), or a reference under bench/fanout/references/. */
+  readonly reference: string | null;
+  /** The bare baseline that figures of this transport are divided by. */
+  readonly baseline: boolean;
+}
+
+/** In run order per transport: the baseline first, then the gateway, then the peer library. */
+export const SYSTEMS: readonly System[] = [
+  { id: 'bare-sse', transport: 'sse', label: 'bare node:http', reference: 'references/bare-sse.ts', baseline: true },
+  { id: 'gateway-sse', transport: 'sse', label: 'gateway SSE', reference: null, baseline: false },
+  { id: 'better-sse', transport: 'sse', label: 'better-sse', reference: 'references/better-sse.ts', baseline: false },
+  { id: 'bare-socketio', transport: 'socketio', label: 'bare socket.io', reference: 'references/bare-socketio.ts', baseline: true },
+  { id: 'gateway-socketio', transport: 'socketio', label: 'gateway Socket.IO', reference: null, baseline: false },
+];
+
+export const TRANSPORT_LABELS: Record<Transport, string> = { sse: 'SSE', socketio: 'Socket.IO' };
+
+export function baselineOf(transport: Transport): System {
+  return SYSTEMS.find((system) => system.transport === transport && system.baseline) as System;
+}

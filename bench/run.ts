@@ -1,0 +1,235 @@
+/*
+ * `npm run bench`: the load benchmarks, quick (N=1,000, a reduced matching
+ * phase; under 3 minutes with the build) or `-- --full` (the whole matrix).
+ *
+ * Processes: this orchestrator (publisher, progress, report), one server under
+ * test at a time (the built gateway or a reference), two load-client
+ * processes, and Redis: all on this machine's cores, which is stated in the
+ * output because it bounds every figure.
+ *
+ * Options: --full, --write-docs (a quick run regenerates docs/benchmarks.* too),
+ * --render=<results.json> (only regenerate docs/benchmarks.* from saved results),
+ * --profile (every server runs with --cpu-prof into bench/results/profiles/, and
+ * the CPU of its connect phase is printed by package), and for development
+ * --no-matching, --systems=<id,...>, --connections=<n,...>.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { compileFanout } from './fanout/compile';
+import { estimateSeconds, runCell, type CellPlan, type CellResult } from './fanout/fanout-cell';
+import { SYSTEMS } from './fanout/systems';
+import { MATCHING_PLANS, runMatching, type MatchingResult } from './matching';
+import { ProgressBar } from './progress-bar';
+import { renderBenchmarksMarkdown } from './report/markdown';
+import { renderChartSvg } from './report/chart';
+import { fanoutTable, matchingTable, renderText } from './report/rows';
+import { evaluateTargets } from './report/targets';
+import type { MachineInfo, RunResult } from './run-result';
+import { deletePrefix, installCleanup, redisUrl, root } from './support';
+
+const args = process.argv.slice(2);
+const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const full = args.includes('--full');
+const docs = full || args.includes('--write-docs');
+const profile = args.includes('--profile');
+
+/** Latency-phase rates of the issue: 10 broadcasts/s at 1k connections, 2/s at 5k, 1/s at 10k. */
+const LATENCY_RATE: Record<number, number> = { 1000: 10, 5000: 2, 10000: 1 };
+
+/**
+ * Saturation broadcasts per round and N: about 500,000 deliveries in a full run
+ * (100,000 in a quick one), the same for every system at one N; three rounds,
+ * the median counts, so that one burst of noise on a shared machine does not.
+ */
+function plan(connections: number): CellPlan {
+  return {
+    connections,
+    latencyRate: LATENCY_RATE[connections] ?? Math.max(1, Math.round(10_000 / connections)),
+    latencySeconds: full ? 30 : 5,
+    saturationMessages: Math.max(50, Math.round((full ? 500_000 : 100_000) / connections)),
+    saturationRounds: 3,
+    // Enough broadcasts in flight to keep every system busy, few enough (≈10 KB per
+    // connection) that no system's slow-client cut-off is ever reached.
+    window: 32,
+    connectConcurrency: 200,
+    clientProcesses: 2,
+  };
+}
+
+async function describeMachine(): Promise<MachineInfo> {
+  let redis = 'unknown';
+  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    redis = /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? redis;
+  } finally {
+    client.disconnect();
+  }
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    redis,
+    loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
+  };
+}
+
+function writeDocs(result: RunResult): void {
+  fs.writeFileSync(path.join(root, 'docs/benchmarks.md'), renderBenchmarksMarkdown(result));
+  fs.writeFileSync(path.join(root, 'docs/benchmarks.svg'), renderChartSvg(result));
+  console.log('regenerated docs/benchmarks.md and docs/benchmarks.svg');
+}
+
+async function main(): Promise<void> {
+  const saved = option('render');
+  if (saved) return writeDocs(JSON.parse(fs.readFileSync(saved, 'utf8')) as RunResult);
+  const runId = randomBytes(3).toString('hex');
+  const prefixes: string[] = [];
+  const newPrefix = (label: string) => {
+    const prefix = `rtg-bench-${runId}-${label}`;
+    prefixes.push(prefix);
+    return prefix;
+  };
+  const cleanup = async () => {
+    for (const prefix of prefixes) await deletePrefix(prefix).catch(() => undefined);
+  };
+  installCleanup(cleanup);
+  try {
+    await measureAndReport(runId, newPrefix);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function measureAndReport(runId: string, newPrefix: (label: string) => string): Promise<void> {
+  const started = Date.now();
+
+  const script = compileFanout();
+  const machine = await describeMachine();
+  const connectionCounts = option('connections')?.split(',').map(Number) ?? (full ? [1000, 5000, 10000] : [1000]);
+  const systemIds = option('systems')?.split(',');
+  const systems = SYSTEMS.filter((system) => !systemIds || systemIds.includes(system.id));
+  const plans = connectionCounts.map(plan);
+  const withMatching = !args.includes('--no-matching');
+  const matchingPlan = MATCHING_PLANS[full ? 'full' : 'quick'];
+  const matchingWeights = {
+    seedSmall: 3 + matchingPlan.smallSearches / 1500,
+    seedLarge: (matchingPlan.largeSearches - matchingPlan.smallSearches) / 1500,
+    measure: 10 + (3 * matchingPlan.burstPostings) / 200 + matchingPlan.pacedPostings / matchingPlan.pacedRate + 2,
+  };
+  const totalWeight =
+    plans.reduce((sum, p) => sum + systems.length * estimateSeconds(p), 0) +
+    (withMatching ? matchingWeights.seedSmall + matchingWeights.seedLarge + 2 * matchingWeights.measure : 0);
+
+  process.stderr.write(
+    `realtime-gateway benchmarks, ${full ? 'full matrix' : 'quick (N=1,000 only, reduced matching; --full for the whole matrix)'}\n` +
+      `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverageAtStart}\n` +
+      `Load clients (2 processes), the server under test, the publisher and Redis all share these ${machine.cores} cores: ` +
+      `every figure is bounded by that, and the ratios compare systems measured the same way in this run.\n`,
+  );
+
+  const bar = new ProgressBar(totalWeight);
+  const fanout: CellResult[] = [];
+  const failures: RunResult['failures'][number][] = [];
+  for (const cellPlan of plans) {
+    for (const system of systems) {
+      const stepLabel = `${system.label}, N=${cellPlan.connections.toLocaleString('en-US')}`;
+      try {
+        const profileDir = profile ? path.join(root, 'bench/results/profiles', runId) : undefined;
+        const cell = await runCell(system, cellPlan, { script, redisPrefix: newPrefix(`${system.id}-${cellPlan.connections}`), bar, stepLabel, profileDir });
+        fanout.push(cell);
+        bar.log(
+          `${stepLabel}: ${cell.connect.perSecond.toLocaleString('en-US')} connects/s, ` +
+            `${(cell.memory.rssPerConnectionBytes / 1024).toFixed(1)} KB/conn, ` +
+            `${cell.saturation.deliveriesPerSecond.toLocaleString('en-US')} deliveries/s, ` +
+            `p99 ${cell.latency.p99Ms} ms` +
+            (cell.latency.publishFailures + cell.saturation.publishFailures > 0
+              ? `, ${cell.latency.publishFailures + cell.saturation.publishFailures} failed publishes (${cell.publishErrors.join('; ')})`
+              : ''),
+        );
+        if (cell.profile) {
+          const { connect } = cell.profile;
+          const perConnection = (ms: number) => `${Math.round((ms * 1000) / cell.connect.opened)} µs`;
+          bar.log(`  connect phase CPU: ${perConnection(connect.busyMs)} per connection (${cell.profile.file})`);
+          for (const share of connect.byPackage.slice(0, 10)) bar.log(`    ${perConnection(share.ms).padStart(8)} ${String(share.percent).padStart(5)}%  ${share.name}`);
+        }
+      } catch (error) {
+        failures.push({ system: system.id, connections: cellPlan.connections, error: (error as Error).message });
+        bar.log(`${stepLabel}: FAILED: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  let matching: MatchingResult | null = null;
+  if (withMatching) {
+    try {
+      matching = await runMatching(matchingPlan, newPrefix('matching'), bar, matchingWeights);
+    } catch (error) {
+      failures.push({ system: 'matching', connections: 0, error: (error as Error).message });
+      bar.log(`matching: FAILED: ${(error as Error).message}`);
+    }
+  }
+  bar.finish();
+
+  const result: RunResult = {
+    at: new Date().toISOString(),
+    mode: full ? 'full' : 'quick',
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine,
+    plans,
+    fanout,
+    matching,
+    targets: evaluateTargets(fanout, matching, !full),
+    failures,
+  };
+
+  printReport(result);
+  const resultsDir = path.join(root, 'bench/results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  fs.writeFileSync(path.join(resultsDir, 'latest.json'), json);
+  console.log(`\nraw figures: bench/results/latest.json`);
+  if (full) {
+    // The raw figures behind the committed docs/benchmarks.md (latest.json is local: every run replaces it).
+    fs.writeFileSync(path.join(resultsDir, 'full.json'), json);
+    console.log('and bench/results/full.json (the figures behind docs/benchmarks.md)');
+  }
+  if (docs) writeDocs(result);
+  else {
+    console.log('docs/benchmarks.md left as is (it shows a full run): --write-docs to regenerate it from this run');
+  }
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+function printReport(result: RunResult): void {
+  console.log(
+    `\nFan-out (${result.mode} run; ${result.machine.cores} cores shared by the server, 2 load-client processes, the publisher and Redis)`,
+  );
+  console.log('Ratios are to the bare baseline of the same transport, measured in this run. Latency: 1k at 10/s, 5k at 2/s, 10k at 1/s.');
+  console.log(renderText(fanoutTable(result.fanout)));
+  if (result.matching) {
+    const plan = result.matching.plan;
+    console.log(
+      `\nMatching${result.mode === 'quick' ? ` (reduced: ${plan.smallSearches.toLocaleString('en-US')} and ${plan.largeSearches.toLocaleString('en-US')} saved searches instead of 10,000 and 100,000)` : ''}: ` +
+        `${plan.burstPostings} postings at once per size for postings/s; ${plan.pacedPostings} at ${plan.pacedRate}/s for enqueue → SSE latency`,
+    );
+    console.log(renderText(matchingTable(result.matching)));
+  }
+  console.log('\nTargets');
+  for (const target of result.targets) {
+    const verdict = target.met === null ? 'n/a   ' : target.met ? 'met   ' : 'MISSED';
+    console.log(`  ${verdict} ${target.target} (${target.scope}): ${target.measured ?? '–'} (required ${target.required})`);
+  }
+  for (const failure of result.failures) console.log(`  FAILED ${failure.system} N=${failure.connections}: ${failure.error}`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`\n${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
