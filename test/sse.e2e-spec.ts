@@ -324,6 +324,68 @@ describe('SSE: GET /api/events', () => {
     });
   });
 
+  describe('served ahead of Express', () => {
+    it('is matched as Express matched the route: any case, one trailing slash', async () => {
+      for (const path of ['/API/Events', '/api/events/']) {
+        const stream = await openSse(gateway.url, path, { Authorization: `Bearer ${userToken(randomUserId())}` });
+        streams.push(stream);
+        expect(stream.status).toBe(200);
+        expect(stream.headers['content-type']).toBe('text/event-stream');
+      }
+    });
+
+    it('leaves other methods and neighbouring paths to Express: 404 JSON with the document headers', async () => {
+      for (const [method, path] of [['post', '/api/events'], ['get', '/api/events/extra'], ['get', '/api/eventsx']] as const) {
+        const response = await request(gateway.url)[method](path).set('Authorization', `Bearer ${userToken(randomUserId())}`);
+        expect(response.status).toBe(404);
+        expect(response.body).toMatchObject({ statusCode: 404 });
+        expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      }
+    });
+
+    it('answers its errors in the one JSON shape, with nosniff and HSTS', async () => {
+      const response = await request(gateway.url).get('/api/events?types=a&types=b').set('Authorization', `Bearer ${userToken(randomUserId())}`);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'types must be a string', field: 'types' });
+    });
+
+    it('reads the access_token cookie as cookie-parser does, ignoring other cookies', async () => {
+      const userId = randomUserId();
+      const stream = await openSse(gateway.url, '/api/events', { Cookie: `a=1; access_token=${userToken(userId)}; b="2"` });
+      streams.push(stream);
+      expect(stream.status).toBe(200);
+      const id = await publish(gateway.url, userId);
+      expect((await stream.waitForEvents(1))[0].id).toBe(id);
+    });
+
+    it('answers CORS for the configured origins only', async () => {
+      const withCors = await startGateway({ env: { CORS_ORIGINS: 'https://app.example' } });
+      try {
+        const token = userToken(randomUserId());
+        const allowed = await openSse(withCors.url, '/api/events', { Authorization: `Bearer ${token}`, Origin: 'https://app.example' });
+        const other = await openSse(withCors.url, '/api/events', { Authorization: `Bearer ${token}`, Origin: 'https://evil.example' });
+        streams.push(allowed, other);
+        expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+        expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+        expect(allowed.headers.vary).toBe('Origin');
+        expect(other.headers['access-control-allow-origin']).toBeUndefined();
+        const refused = await request(withCors.url).get('/api/events').set('Origin', 'https://app.example');
+        expect(refused.status).toBe(401);
+        expect(refused.headers['access-control-allow-origin']).toBe('https://app.example');
+        // The preflight stays with Express's cors middleware.
+        const preflight = await request(withCors.url).options('/api/events').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'GET');
+        expect(preflight.status).toBe(204);
+        expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+      } finally {
+        for (const stream of streams.splice(0)) stream.close();
+        await withCors.close();
+      }
+    });
+  });
+
   describe('several instances on one Redis', () => {
     it('delivers a notification published on one instance to a stream on another', async () => {
       const second = await startGateway({ sharedPrefix: gateway.config.redisKeyPrefix });

@@ -1,29 +1,28 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
-import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { EventStreamRoute } from './events/event-stream.route';
 import { HttpErrorFilter } from './http-error.filter';
 import { jsonBodiesOnly } from './json-only.middleware';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { createValidationPipe } from './validation.pipe';
 
-const EVENT_STREAM_PATH = '/api/events';
-
 /** JSON bodies above this are refused with 413. */
 export const MAX_JSON_BODY = '1mb';
 
 /**
- * Security headers on every HTTP route. Helmet's defaults, with a CSP that lets
+ * Security headers on every route Express serves (the event stream sets its
+ * own: STREAM_SECURITY_HEADERS). Helmet's defaults, with a CSP that lets
  * the same-origin demo page and Bull Board run (scripts only from 'self';
  * Bull Board's Google Fonts stylesheet is covered by the default `https:` in
  * style-src and font-src) and Socket.IO connect back to this origin ('self'
  * covers ws:/wss: of the same host in CSP 3). No upgrade-insecure-requests: the
  * gateway is often reached over plain HTTP (dev, or behind a TLS proxy), where
- * it would make browsers rewrite the page's own requests to https. Helmet only
- * sets headers, so the SSE stream stays unbuffered and uncompressed.
+ * it would make browsers rewrite the page's own requests to https.
  */
-const DOCUMENT_SECURITY_HEADERS = helmet({
+const SECURITY_HEADERS = helmet({
   contentSecurityPolicy: {
     directives: {
       'connect-src': ["'self'"],
@@ -33,32 +32,25 @@ const DOCUMENT_SECURITY_HEADERS = helmet({
 });
 
 /**
- * The event stream is never a document: CSP, framing, opener, referrer and the
- * other document headers do nothing on it, and every header is held in memory
- * for the life of the connection (ten of them were about a fifth of an idle
- * stream's heap). It keeps those that bind any response: nosniff and HSTS.
+ * `GET /api/events` goes to {@link EventStreamRoute} before Express sees it;
+ * everything else (Socket.IO, which wraps this listener later, takes its own
+ * path first) goes to Express.
  */
-const STREAM_SECURITY_HEADERS = helmet({
-  contentSecurityPolicy: false,
-  crossOriginOpenerPolicy: false,
-  crossOriginResourcePolicy: false,
-  originAgentCluster: false,
-  referrerPolicy: false,
-  xDnsPrefetchControl: false,
-  xDownloadOptions: false,
-  xFrameOptions: false,
-  xPermittedCrossDomainPolicies: false,
-  xXssProtection: false,
-});
-
-function securityHeaders(request: Request, response: Response, next: NextFunction): void {
-  if (request.path === EVENT_STREAM_PATH) STREAM_SECURITY_HEADERS(request, response, next);
-  else DOCUMENT_SECURITY_HEADERS(request, response, next);
+function routeEventStreamFirst(app: NestExpressApplication): void {
+  const server = app.getHttpServer() as Server;
+  const route = app.get(EventStreamRoute);
+  const express = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (EventStreamRoute.matches(request)) void route.serve(request, response);
+    else for (const listener of express) listener(request, response);
+  });
 }
 
 /** Everything the app needs besides its module: shared by main.ts and the end-to-end tests. */
 export function configureGatewayApp(app: NestExpressApplication): void {
-  app.use(securityHeaders);
+  routeEventStreamFirst(app);
+  app.use(SECURITY_HEADERS);
   // Before Nest's own parsers, which it adds at init (urlencoded among them).
   app.use(jsonBodiesOnly);
   app.useBodyParser('json', { limit: MAX_JSON_BODY });

@@ -12,7 +12,7 @@ import { UserAuthGuard } from './auth/user-auth.guard';
 import { UserTokenVerifier } from './auth/user-token.verifier';
 import { LiveConnections } from './connections/live-connections';
 import { DemoController } from './demo/demo.controller';
-import { EventsController } from './events/events.controller';
+import { EventStreamRoute } from './events/event-stream.route';
 import { JobsController } from './jobs/jobs.controller';
 import { queueDashboardGuard } from './jobs/queue-dashboard.middleware';
 import { SseConnections } from './events/sse-connections';
@@ -45,7 +45,6 @@ export class GatewayModule {
         BullBoardModule.forFeature({ name: QUEUES.jobPostings, adapter: BullMQAdapter }, { name: QUEUES.notifications, adapter: BullMQAdapter }),
       ],
       controllers: [
-        EventsController,
         NotificationsController,
         HealthController,
         MetricsController,
@@ -60,6 +59,7 @@ export class GatewayModule {
         InternalKeyGuard,
         LiveConnections,
         SseConnections,
+        EventStreamRoute,
         RedisHealthIndicator,
         RealtimeGateway,
         RoomPresence,

@@ -1,19 +1,21 @@
-import type { Request } from 'express';
-
 /**
  * The user token of an HTTP request: `Authorization: Bearer`, else the
  * `access_token` cookie, else the `access_token` query parameter (EventSource
- * cannot set headers).
+ * cannot set headers). `cookies` and `query` as cookie-parser and Express's
+ * query parser give them.
  */
-export function readUserToken(request: Request): string | null {
-  const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+export function readUserToken(
+  authorization: string | undefined,
+  cookies: Record<string, unknown> | undefined,
+  query: Record<string, unknown>,
+): string | null {
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match) return match[1];
   }
-  const cookie = (request.cookies as Record<string, unknown> | undefined)?.access_token;
+  const cookie = cookies?.access_token;
   if (typeof cookie === 'string' && cookie !== '') return cookie;
-  const query = request.query.access_token;
-  if (typeof query === 'string' && query !== '') return query;
+  const fromQuery = query.access_token;
+  if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery;
   return null;
 }

@@ -13,7 +13,7 @@ export class UserAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<UserRequest>();
-    request.user = this.verifier.verify(readUserToken(request));
+    request.user = this.verifier.verify(readUserToken(request.headers.authorization, request.cookies as Record<string, unknown> | undefined, request.query));
     return true;
   }
 }

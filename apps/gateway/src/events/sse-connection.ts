@@ -19,6 +19,16 @@ import {
 export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
+ * The event stream is never a document: CSP, framing, referrer and the other
+ * document headers do nothing on it, and every header is held for the life of
+ * the connection. It keeps the two that bind any response, with helmet's values.
+ */
+export const STREAM_SECURITY_HEADERS = {
+  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
+
+/**
  * Streams written to in the current tick, corked until it ends: the Redis
  * subscriber hands over every message of one read in one tick, so under load
  * a stream gets its frames of that read in one writev instead of one write
@@ -80,6 +90,7 @@ export class SseConnection implements FeedSink {
     socket?.setNoDelay(true);
     socket?.setKeepAlive(true);
     this.response.writeHead(200, {
+      ...STREAM_SECURITY_HEADERS,
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache',
       Connection: 'keep-alive',
