@@ -92,6 +92,20 @@ describe('notifications library on the real Redis', () => {
     expect(await store.readAfter(userId, ids[5], 100)).toEqual([]);
   });
 
+  it('reads positions asked for in one turn as one pipeline, each user once, and answers every request', async () => {
+    const [busy, quiet] = [randomUserId(), randomUserId()];
+    const ids = await publishMany(busy, 3);
+    const pipeline = jest.spyOn(moduleRef.get(RedisConnections).command, 'pipeline');
+    try {
+      const positions = await Promise.all([store.position(busy), store.position(quiet), store.position(busy), store.position(busy)]);
+      expect(positions.map((position) => position.lastId)).toEqual([ids[2], '0-0', ids[2], ids[2]]);
+      expect(pipeline).toHaveBeenCalledTimes(1);
+      expect((pipeline.mock.results[0].value as { length: number }).length).toBe(2);
+    } finally {
+      pipeline.mockRestore();
+    }
+  });
+
   it('resets only when what follows the resume id was trimmed', async () => {
     const userId = randomUserId();
     const ids = await publishMany(userId, 15); // ids[0..4] trimmed, ids[5..14] retained

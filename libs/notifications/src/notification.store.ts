@@ -131,7 +131,10 @@ export class NotificationStore {
    * for in one turn of the event loop go to Redis as one pipeline: on loopback
    * a write to Redis costs its sender the whole TCP round of the kernel (about
    * a quarter of the CPU of opening a stream, measured), and a reconnect storm
-   * asks for thousands at once.
+   * asks for thousands at once. A user asked for several times in one batch
+   * (tabs and devices coming back together) is read once: every request was
+   * made after its feed subscribed, so a read made after all of them is a
+   * valid starting point for each.
    */
   position(userId: string): Promise<StreamPosition> {
     return new Promise((resolve, reject) => {
@@ -143,11 +146,22 @@ export class NotificationStore {
     const batch = this.pendingPositions;
     this.pendingPositions = [];
     const pipeline = this.redis.pipeline() as PositionPipeline;
-    for (const { userId } of batch) pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId));
+    const readOfUser = new Map<string, number>();
+    const readOfRequest = new Array<number>(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const { userId } = batch[i];
+      let read = readOfUser.get(userId);
+      if (read === undefined) {
+        read = readOfUser.size;
+        readOfUser.set(userId, read);
+        pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId));
+      }
+      readOfRequest[i] = read;
+    }
     pipeline.exec().then(
       (results) => {
         for (let i = 0; i < batch.length; i++) {
-          const [error, reply] = results?.[i] ?? [new Error('no reply from Redis'), null];
+          const [error, reply] = results?.[readOfRequest[i]] ?? [new Error('no reply from Redis'), null];
           if (error) batch[i].reject(error);
           else batch[i].resolve({ lastId: (reply as [string, string])[0], maxTrimmedId: (reply as [string, string])[1] });
         }
