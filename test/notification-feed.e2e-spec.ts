@@ -101,6 +101,10 @@ describe('notifications library on the real Redis', () => {
       expect(positions.map((position) => position.lastId)).toEqual([ids[2], '0-0', ids[2], ids[2]]);
       expect(pipeline).toHaveBeenCalledTimes(1);
       expect((pipeline.mock.results[0].value as { length: number }).length).toBe(2);
+      // One user in a turn: one script call, no pipeline.
+      const again = await Promise.all([store.position(busy), store.position(busy)]);
+      expect(again.map((position) => position.lastId)).toEqual([ids[2], ids[2]]);
+      expect(pipeline).toHaveBeenCalledTimes(1);
     } finally {
       pipeline.mockRestore();
     }

@@ -143,34 +143,44 @@ export class NotificationStore {
   }
 
   private readonly readPendingPositions = (): void => {
-    const batch = this.pendingPositions;
-    this.pendingPositions = [];
-    const pipeline = this.redis.pipeline() as PositionPipeline;
-    const readOfUser = new Map<string, number>();
-    const readOfRequest = new Array<number>(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const { userId } = batch[i];
-      let read = readOfUser.get(userId);
-      if (read === undefined) {
-        read = readOfUser.size;
-        readOfUser.set(userId, read);
-        pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId));
-      }
-      readOfRequest[i] = read;
+    const requestsOfUser = new Map<string, PositionRequest[]>();
+    for (const request of this.pendingPositions) {
+      const requests = requestsOfUser.get(request.userId);
+      if (requests === undefined) requestsOfUser.set(request.userId, [request]);
+      else requests.push(request);
     }
+    this.pendingPositions = [];
+    if (requestsOfUser.size === 1) {
+      // An ioredis pipeline costs more to build than this one script call (profiled).
+      const [[userId, requests]] = requestsOfUser;
+      this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId)).then(
+        (reply) => answer(requests, null, reply),
+        (error: unknown) => answer(requests, error, null),
+      );
+      return;
+    }
+    const pipeline = this.redis.pipeline() as PositionPipeline;
+    for (const userId of requestsOfUser.keys()) pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId));
     pipeline.exec().then(
       (results) => {
-        for (let i = 0; i < batch.length; i++) {
-          const [error, reply] = results?.[readOfRequest[i]] ?? [new Error('no reply from Redis'), null];
-          if (error) batch[i].reject(error);
-          else batch[i].resolve({ lastId: (reply as [string, string])[0], maxTrimmedId: (reply as [string, string])[1] });
+        let i = 0;
+        for (const requests of requestsOfUser.values()) {
+          const [error, reply] = results?.[i++] ?? [new Error('no reply from Redis'), null];
+          answer(requests, error, reply as [string, string] | null);
         }
       },
       (error: unknown) => {
-        for (const request of batch) request.reject(error);
+        for (const requests of requestsOfUser.values()) answer(requests, error, null);
       },
     );
   };
+}
+
+function answer(requests: PositionRequest[], error: unknown, reply: [string, string] | null): void {
+  for (const request of requests) {
+    if (error || reply === null) request.reject(error ?? new Error('no reply from Redis'));
+    else request.resolve({ lastId: reply[0], maxTrimmedId: reply[1] });
+  }
 }
 
 function field(fields: string[], name: string): string {
