@@ -8,11 +8,15 @@ export const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret!';
 export const API_KEY = 'bench-internal-key';
 
-/** An HS256 JWT, as an identity provider would issue it. */
-export function userToken(userId: string, ttlSeconds = 3600): string {
+/**
+ * An HS256 JWT, as an identity provider would issue it. `jti` makes tokens of
+ * one user and second distinct, as every device's own token is.
+ */
+export function userToken(userId: string, ttlSeconds = 3600, jti?: string): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: userId, iat: now, exp: now + ttlSeconds })}`;
+  const claims = { sub: userId, iat: now, exp: now + ttlSeconds, ...(jti === undefined ? {} : { jti }) };
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
   return `${unsigned}.${createHmac('sha256', JWT_SECRET).update(unsigned).digest('base64url')}`;
 }
 

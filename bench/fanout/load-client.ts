@@ -107,8 +107,9 @@ function openSocket(index: number, port: number, token: string): Promise<Connect
   });
 }
 
-/** Opens `count` connections with at most `concurrency` handshakes in flight; times from the first to the last open. */
-async function connect(transport: Transport, port: number, token: string, count: number, concurrency: number): Promise<ConnectReply> {
+/** Opens one connection per token with at most `concurrency` handshakes in flight; times from the first to the last open. */
+async function connect(transport: Transport, port: number, tokens: string[], concurrency: number): Promise<ConnectReply> {
+  const count = tokens.length;
   const open = transport === 'sse' ? openSse : openSocket;
   const firstErrors: string[] = [];
   let failed = 0;
@@ -119,7 +120,8 @@ async function connect(transport: Transport, port: number, token: string, count:
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
       while (next < count) {
-        const index = base + next++;
+        const index = base + next;
+        const token = tokens[next++];
         try {
           connections[index] = await open(index, port, token);
           endUs = monotonicUs();
@@ -142,7 +144,7 @@ function usage(): UsageReply {
 async function handle(request: LoadClientRequest): Promise<LoadClientReply> {
   switch (request.cmd) {
     case 'connect':
-      return { id: request.id, ok: true, connect: await connect(request.transport, request.port, request.token, request.count, request.concurrency) };
+      return { id: request.id, ok: true, connect: await connect(request.transport, request.port, request.tokens, request.concurrency) };
     case 'phase':
       current = new PhaseReceipts(request.phase, request.messages, connections.length, live);
       return { id: request.id, ok: true };
