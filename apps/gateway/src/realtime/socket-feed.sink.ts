@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import WebSocket from 'ws';
 import type { DeliveryStats, FeedSink, NotificationEnvelope } from '@app/notifications';
 
 /**
@@ -18,7 +19,36 @@ export function socketIoEventPacket(envelope: NotificationEnvelope): string {
   return `2["${envelope.type}",${envelope.json}]`;
 }
 
-type PreEncodingClient = { _packet(packet: string, options: { preEncoded: boolean }): void };
+interface FrameOptions {
+  readOnly: boolean;
+  mask: boolean;
+  rsv1: boolean;
+  opcode: number;
+  fin: boolean;
+}
+/** ws's frame builder: untyped in @types/ws, used by socket.io-adapter for the same purpose. */
+const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+
+interface PreEncodedEvent {
+  readonly packets: string[];
+  readonly options: { preEncoded: true; wsPreEncodedFrame: Buffer[] };
+}
+
+/**
+ * The event packet together with its WebSocket frame, built once per
+ * notification as socket.io's own broadcast builds it (socket.io-adapter's
+ * `_encode`): engine.io then writes the same frame bytes to every websocket
+ * instead of framing the packet again per socket. Polling transports and
+ * compressed websockets ignore the frame and take the packet.
+ */
+export function socketIoEventFrame(envelope: NotificationEnvelope): PreEncodedEvent {
+  const packet = socketIoEventPacket(envelope);
+  // "4" is engine.io's message packet type; server frames are never masked.
+  const wsPreEncodedFrame = Sender.frame(Buffer.from(`4${packet}`), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  return { packets: [packet], options: { preEncoded: true, wsPreEncodedFrame } };
+}
+
+type PreEncodingClient = { _packet(packets: string[], options: PreEncodedEvent['options']): void };
 type EngineSocket = { writeBuffer: unknown[]; close(discard?: boolean): void };
 
 /** Frames a socket's feed: notifications as events named by type, `reset` when history was trimmed. */
@@ -60,7 +90,8 @@ export class SocketFeedSink implements FeedSink {
       engine.close(true);
       return;
     }
-    (this.socket.client as unknown as PreEncodingClient)._packet(envelope.encode(socketIoEventPacket), { preEncoded: true });
+    const event = envelope.encode(socketIoEventFrame);
+    (this.socket.client as unknown as PreEncodingClient)._packet(event.packets, event.options);
     if (live) this.stats.recordDelivery(envelope.publishedAtMs, Date.now());
     else this.stats.delivered++;
   }
