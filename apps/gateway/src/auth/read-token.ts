@@ -9,13 +9,18 @@ export function readUserToken(
   cookies: Record<string, unknown> | undefined,
   query: Record<string, unknown>,
 ): string | null {
-  if (typeof authorization === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match) return match[1];
-  }
+  const bearer = bearerToken(authorization);
+  if (bearer !== null) return bearer;
   const cookie = cookies?.access_token;
   if (typeof cookie === 'string' && cookie !== '') return cookie;
   const fromQuery = query.access_token;
   if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery;
   return null;
+}
+
+/** The token of an `Authorization: Bearer <token>` header; null for any other header or none. */
+export function bearerToken(authorization: string | undefined): string | null {
+  if (typeof authorization !== 'string') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return match ? match[1] : null;
 }
