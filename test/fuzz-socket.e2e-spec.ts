@@ -4,6 +4,7 @@ import request from 'supertest';
 import WebSocket from 'ws';
 import { LiveConnections } from '../apps/gateway/src/connections/live-connections';
 import { SOCKET_MAX_MESSAGE_BYTES } from '../apps/gateway/src/realtime/redis-io.adapter';
+import { USER_ID } from './support/contract-oracles';
 import { countCase, deeplyNested, deepJsonText, fuzzParameters, fuzzTimeout, hostileJson, hostileString, mutated, overTheWire, printFuzzTally } from './support/fuzz';
 import { randomUserId } from './support/prefix';
 import { testRedisUrl } from './support/redis';
@@ -24,7 +25,6 @@ import { waitFor } from './support/wait-for';
 type Ack = { ok: boolean; error?: string; field?: string; members?: string[]; expiresAt?: string | null };
 
 const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
-const USER_ID = /^[\x21-\x7e]{1,128}$/;
 const POISON = ['__proto__', 'constructor', 'prototype'];
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);

@@ -7,7 +7,14 @@ import { MAX_DATA_BYTES, MAX_JSON_DEPTH, tokenize } from '@app/notifications';
  * word tokenizer (a keyword must contain a word).
  */
 
-export const USER_ID = /^[\x21-\x7e]{1,128}$/;
+/**
+ * Contract, Identity: 1 to 128 characters (code points) without control characters; and no
+ * whitespace or lone surrogates (docs/api.md). Spelled as ranges from the Unicode tables (Cc,
+ * White_Space) rather than property escapes, so it checks the code's pattern and fast-check can
+ * generate from it; a surrogate pair is one character.
+ */
+export const USER_ID = /^(?:[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]){1,128}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 export const TYPE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -34,7 +41,7 @@ export function publishIsValid(body: unknown): boolean {
   if (typeof type !== 'string' || !TYPE.test(type)) return false;
   if (!isPlainObject(data) || depthOf(data) > MAX_JSON_DEPTH || hasProtoKey(data)) return false;
   if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) return false;
-  return !('idempotencyKey' in body) || (typeof idempotencyKey === 'string' && USER_ID.test(idempotencyKey));
+  return !('idempotencyKey' in body) || (typeof idempotencyKey === 'string' && IDEMPOTENCY_KEY.test(idempotencyKey));
 }
 
 /** `POST /api/saved-searches`: `{ keywords: string[1..10] (1..100 chars, each with a word), location?, remote?, minSalary? }`. */

@@ -12,6 +12,7 @@ export {
   assertNotificationInput,
   compareNotificationIds,
   IDEMPOTENCY_KEY_PATTERN,
+  isUserId,
   MAX_DATA_BYTES,
   type Notification,
   NOTIFICATION_TYPE_PATTERN,
@@ -19,6 +20,7 @@ export {
   type NotificationInput,
   parseNotificationId,
   USER_ID_PATTERN,
+  USER_ID_RULE,
 } from './notification';
 /** The checks every edge applies to JSON input before walking it: nesting depth, prototype-poisoning keys. */
 export { jsonDepth, jsonShapeProblem, MAX_JSON_DEPTH, unsafeJsonField } from './json-shape';

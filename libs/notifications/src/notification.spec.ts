@@ -1,6 +1,6 @@
 import { InvalidInputError } from './errors';
 import { MAX_JSON_DEPTH } from './json-shape';
-import { assertNotificationInput, compareNotificationIds, MAX_DATA_BYTES, parseNotificationId } from './notification';
+import { assertNotificationInput, compareNotificationIds, isUserId, MAX_DATA_BYTES, parseNotificationId, USER_ID_RULE } from './notification';
 
 const valid = { userId: 'user-1', type: 'job-match', data: { jobId: 42 } };
 
@@ -30,12 +30,40 @@ describe('assertNotificationInput', () => {
     expect(invalidField(body)).toBe('body');
   });
 
-  it.each([[''], ['has space'], ['u'.repeat(129)], ['tab\t'], ['é'], [undefined], [7]])('rejects userId %j', (userId) => {
+  it.each([
+    [''],
+    ['u'.repeat(129)],
+    ['🚀'.repeat(129)],
+    ['has space'],
+    ['tab\t'],
+    ['new\nline'],
+    ['bell\u0007'],
+    ['del\u007f'],
+    ['next-line\u0085'],
+    ['no-break\u00a0space'],
+    ['ideographic\u3000space'],
+    ['line\u2028separator'],
+    ['lone-high\ud83d'],
+    ['\ude80lone-low'],
+    [undefined],
+    [7],
+  ])('rejects userId %j', (userId) => {
     expect(invalidField({ ...valid, userId })).toBe('userId');
+    expect(isUserId(userId)).toBe(false);
   });
 
-  it('accepts a 128-character userId', () => {
-    expect(assertNotificationInput({ ...valid, userId: 'u'.repeat(128) }).userId).toBe('u'.repeat(128));
+  // Counted in code points: 128 emoji are 256 UTF-16 units.
+  it.each([['u'.repeat(128)], ['🚀'.repeat(128)], ['ü-用户-x-🚀'], ['Ωμέγα'], ['é'], ['👩\u200d👩\u200d👧'], ['e\u0301'], ['user@example.com'], ['a:b'], ['!~']])(
+    'accepts userId %j',
+    (userId) => {
+      expect(assertNotificationInput({ ...valid, userId }).userId).toBe(userId);
+      expect(isUserId(userId)).toBe(true);
+    },
+  );
+
+  it('says what a user id is when it refuses one', () => {
+    expect(() => assertNotificationInput({ ...valid, userId: 'a\u0007b' })).toThrow(`userId ${USER_ID_RULE}`);
+    expect(USER_ID_RULE).not.toMatch(/printable|ASCII/);
   });
 
   it.each([['Job-match'], ['JOB'], ['.leading-dot'], ['a'.repeat(65)], [''], ['has space'], ['-x'], [undefined], [1]])(

@@ -26,10 +26,22 @@ export const NOTIFICATION_TYPES = {
 } as const;
 
 export const NOTIFICATION_TYPE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-/** User ids come from JWT `sub` and name Redis keys: printable, no spaces, bounded. */
-export const USER_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/**
+ * User ids come from JWT `sub` in any script, name Redis keys, channels and
+ * rooms, and appear in logs: 1 to 128 code points (the `u` flag counts an emoji
+ * as one), no control characters, no whitespace, and no lone surrogates, which
+ * have no UTF-8 form (Redis would store U+FFFD, so two ids would share keys).
+ * Format characters stay allowed: emoji ZWJ sequences need U+200D.
+ */
+export const USER_ID_PATTERN = /^[^\p{Cc}\p{Cs}\p{White_Space}]{1,128}$/u;
+/** What {@link USER_ID_PATTERN} asks for, in words, for error messages after the field name. */
+export const USER_ID_RULE = 'must be 1 to 128 characters (letters, digits, punctuation, emoji) without whitespace or control characters';
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
 export const MAX_DATA_BYTES = 64 * 1024;
+
+export function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID_PATTERN.test(value);
+}
 
 /** Checks the invariants of a notification; returns the input narrowed, or throws {@link InvalidInputError}. */
 export function assertNotificationInput(input: unknown): NotificationInput {
@@ -37,9 +49,7 @@ export function assertNotificationInput(input: unknown): NotificationInput {
     throw new InvalidInputError('body', 'body must be a JSON object');
   }
   const { userId, type, data, idempotencyKey } = input as Record<string, unknown>;
-  if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
-    throw new InvalidInputError('userId', 'userId must be 1-128 printable characters without spaces');
-  }
+  if (!isUserId(userId)) throw new InvalidInputError('userId', `userId ${USER_ID_RULE}`);
   if (typeof type !== 'string' || !NOTIFICATION_TYPE_PATTERN.test(type)) {
     throw new InvalidInputError('type', `type must match ${NOTIFICATION_TYPE_PATTERN.source}`);
   }

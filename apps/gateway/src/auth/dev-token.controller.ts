@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { IsString, Matches } from 'class-validator';
-import { USER_ID_PATTERN } from '@app/notifications';
+import { USER_ID_PATTERN, USER_ID_RULE } from '@app/notifications';
 import { UserTokenVerifier } from './user-token.verifier';
 
 const DEV_TOKEN_TTL_SECONDS = 60 * 60;
 
 export class DevTokenRequest {
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'userId must be 1-128 printable characters without spaces' })
+  @Matches(USER_ID_PATTERN, { message: `userId ${USER_ID_RULE}` })
   userId!: string;
 }
 

@@ -18,6 +18,14 @@ describe('UserTokenVerifier', () => {
     jest.useRealTimers();
   });
 
+  it.each([['ü-用户-x-🚀'], ['Ωμέγα'], ['🚀'.repeat(128)], ['👩\u200d👩\u200d👧-e\u0301']])('takes the Unicode sub %j as the user id', (sub) => {
+    expect(verifier.verify(jwt.sign({ sub }, { expiresIn: 60 })).id).toBe(sub);
+  });
+
+  it.each([[''], ['a\u0007b'], ['a\nb'], ['a b'], ['a\u00a0b'], ['🚀'.repeat(129)], ['a\ud83db'], [42]])('refuses the sub %j', (sub) => {
+    expect(() => verifier.verify(jwt.sign({ sub }, { expiresIn: 60 }))).toThrow(UnauthorizedError);
+  });
+
   it('checks a token once, then answers it from memory until it expires', () => {
     const token = verifier.sign('u1', 60);
     const first = verifier.verify(token);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { UnauthorizedError, USER_ID_PATTERN } from '@app/notifications';
+import { isUserId, UnauthorizedError } from '@app/notifications';
 import type { AuthenticatedUser } from './authenticated-user';
 
 /** Verified tokens remembered at most; past it the oldest is forgotten first. */
@@ -41,7 +41,7 @@ export class UserTokenVerifier {
     } catch {
       throw new UnauthorizedError('invalid or expired user token');
     }
-    if (typeof claims.sub !== 'string' || !USER_ID_PATTERN.test(claims.sub)) {
+    if (!isUserId(claims.sub)) {
       throw new UnauthorizedError('user token has no valid sub');
     }
     return { id: claims.sub, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null };

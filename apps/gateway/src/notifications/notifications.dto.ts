@@ -1,10 +1,10 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { IDEMPOTENCY_KEY_PATTERN, NOTIFICATION_TYPE_PATTERN, USER_ID_PATTERN } from '@app/notifications';
+import { IDEMPOTENCY_KEY_PATTERN, NOTIFICATION_TYPE_PATTERN, USER_ID_PATTERN, USER_ID_RULE } from '@app/notifications';
 
 export class PublishNotificationRequest {
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'userId must be 1-128 printable characters without spaces' })
+  @Matches(USER_ID_PATTERN, { message: `userId ${USER_ID_RULE}` })
   userId!: string;
 
   @IsString()

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsNumber, IsString, Length, Matches, validateSync } from 'class-validator';
-import { unsafeJsonField, USER_ID_PATTERN } from '@app/notifications';
+import { unsafeJsonField, USER_ID_PATTERN, USER_ID_RULE } from '@app/notifications';
 import { ROOM_ID_PATTERN } from './rooms';
 
 const roomIdMessage = 'roomId must be 1-64 of A-Z a-z 0-9 _ -';
@@ -19,7 +19,7 @@ export class RoomChatRequest extends RoomRequest {
 
 export class DirectChatRequest {
   @IsString()
-  @Matches(USER_ID_PATTERN, { message: 'recipientId must be a user id' })
+  @Matches(USER_ID_PATTERN, { message: `recipientId ${USER_ID_RULE}` })
   recipientId!: string;
 
   @IsString()

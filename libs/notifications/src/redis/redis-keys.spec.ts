@@ -27,20 +27,30 @@ describe('RedisKeys', () => {
     }
   });
 
-  it.each([['u1'], ['user@example.com'], ['a:b'], ['12345']])('puts the stream and idempotency keys of %j in one hash slot', (userId) => {
-    const streamTag = hashTag(keys.userStream(userId));
-    expect(streamTag).toBe(userId);
-    expect(hashTag(keys.idempotency(userId, 'k'))).toBe(streamTag);
-    expect(hashTag(keys.idempotency(userId, 'other-key'))).toBe(streamTag);
-  });
+  it.each([['u1'], ['user@example.com'], ['a:b'], ['12345'], ['ü-用户-x-🚀'], ['👩\u200d👩\u200d👧']])(
+    'puts the stream and idempotency keys of %j in one hash slot',
+    (userId) => {
+      const streamTag = hashTag(keys.userStream(userId));
+      expect(streamTag).toBe(userId);
+      expect(hashTag(keys.idempotency(userId, 'k'))).toBe(streamTag);
+      expect(hashTag(keys.idempotency(userId, 'other-key'))).toBe(streamTag);
+    },
+  );
 
   it('gives different users different hash tags', () => {
     expect(hashTag(keys.userStream('a'))).not.toBe(hashTag(keys.userStream('b')));
   });
 
   it('inverts userChannel with userOfChannel', () => {
-    for (const userId of ['u1', 'a:b', 'live:x', 'user@example.com', '{tag}']) {
+    for (const userId of ['u1', 'a:b', 'live:x', 'user@example.com', '{tag}', 'ü-用户-x-🚀', 'Ωμέγα', '🚀'.repeat(128)]) {
       expect(keys.userOfChannel(keys.userChannel(userId))).toBe(userId);
+    }
+  });
+
+  it('gets a Unicode user back from the channel name as Redis delivers it (UTF-8 bytes, decoded)', () => {
+    for (const userId of ['ü-用户-x-🚀', '👩\u200d👩\u200d👧-e\u0301']) {
+      const delivered = Buffer.from(keys.userChannel(userId), 'utf8').toString('utf8');
+      expect(keys.userOfChannel(delivered)).toBe(userId);
     }
   });
 
