@@ -25,6 +25,10 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
   const dmText = byId<HTMLInputElement>('dm-text');
 
   let room: string | null = null;
+  /** The room asked for, until its ack: its events already count (see onRoomSubmit). */
+  let joining: string | null = null;
+  /** Who came or went in `joining` before the ack, which is newer than the ack's member list. */
+  const heard = new Map<string, boolean>();
   const members = new Set<string>();
   const typers = new Map<string, ReturnType<typeof setTimeout>>();
   const cursors = new Map<string, HTMLElement>();
@@ -41,9 +45,11 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
     messages.scrollTop = messages.scrollHeight;
   };
 
+  const inRoom = (roomId: string) => roomId === room || roomId === joining;
+
   const renderMembers = () => {
     if (room === null) {
-      membersLine.textContent = 'Not in a room.';
+      membersLine.textContent = joining === null ? 'Not in a room.' : `Joining #${joining}…`;
       return;
     }
     const names = [...members].sort().map((member) => (member === userId ? `${member} (you)` : member));
@@ -68,6 +74,7 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
     for (const cursor of cursors.values()) cursor.remove();
     cursors.clear();
     members.clear();
+    heard.clear();
     renderTyping();
   };
 
@@ -87,10 +94,20 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
       try {
         if (room === null) {
           const roomId = roomInput.value.trim();
-          const ack = await client.joinRoom(roomId);
-          if (!ack.ok) return say(`Could not join #${roomId}: ${ack.error}`, 'system');
+          // The room's events count from before the request goes out: the server joins the socket,
+          // then lists the members and announces us, so presence and chat from that moment on can
+          // reach this page before the ack does.
           clearRoomState();
-          for (const member of ack.members) members.add(member);
+          joining = roomId;
+          renderMembers();
+          const ack = await client.joinRoom(roomId).finally(() => (joining = null));
+          if (!ack.ok) {
+            clearRoomState();
+            renderMembers();
+            return say(`Could not join #${roomId}: ${ack.error}`, 'system');
+          }
+          for (const member of ack.members) if (heard.get(member) !== false) members.add(member);
+          heard.clear();
           setRoom(roomId);
           say(`You joined #${roomId}`, 'system');
         } else {
@@ -153,7 +170,7 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
   };
 
   const onCursor = (move: CursorMoveEvent) => {
-    if (move.roomId !== room) return;
+    if (!inRoom(move.roomId)) return;
     let cursor = cursors.get(move.userId);
     if (!cursor) {
       cursor = el('span', 'cursor', move.userId);
@@ -166,7 +183,7 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
   };
 
   const onTyping = (event: TypingEvent) => {
-    if (event.roomId !== room) return;
+    if (!inRoom(event.roomId)) return;
     clearTimeout(typers.get(event.userId));
     if (event.isTyping) {
       typers.set(
@@ -182,7 +199,7 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
 
   const onChat = (message: RoomChatMessage | DirectChatMessage) => {
     if ('roomId' in message) {
-      if (message.roomId !== room) return;
+      if (!inRoom(message.roomId)) return;
       // A message ends the sender's typing, even if their `typing: false` is still on the way.
       clearTimeout(typers.get(message.from));
       typers.delete(message.from);
@@ -192,7 +209,8 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
   };
 
   const onPresence = (event: PresenceEvent) => {
-    if (event.roomId !== room || event.userId === userId) return;
+    if (!inRoom(event.roomId) || event.userId === userId) return;
+    if (event.roomId === joining) heard.set(event.userId, event.online);
     if (event.online) {
       // A member who reconnected to another instance can be announced again: say it once.
       if (!members.has(event.userId)) say(`${event.userId} joined`, 'system');
@@ -230,7 +248,7 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
     clearTimeout(idleTimer);
     clearRoomState();
     messages.replaceChildren();
-    room = null;
+    room = joining = null;
     roomInput.disabled = false;
   };
 }

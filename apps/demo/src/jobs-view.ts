@@ -36,8 +36,14 @@ export function mountJobs(client: RealtimeClient): () => void {
   const jobStatus = byId('job-status');
   const value = (id: string) => byId<HTMLInputElement | HTMLTextAreaElement>(id).value.trim();
   const checked = (id: string) => byId<HTMLInputElement>(id).checked;
-  let waitingFor: { jobId: string; timer: ReturnType<typeof setTimeout> } | null = null;
+  /** The posting whose job-match the card waits for; the timer runs from the 202 on. */
+  let waitingFor: { jobId: string; timer?: ReturnType<typeof setTimeout> } | null = null;
   let closed = false;
+
+  const stopWaiting = () => {
+    clearTimeout(waitingFor?.timer);
+    waitingFor = null;
+  };
 
   const renderSearch = (search: SavedSearch) => {
     const item = el('li');
@@ -95,26 +101,34 @@ export function mountJobs(client: RealtimeClient): () => void {
     if (value('job-description') !== '') posting.description = value('job-description');
     if (list(value('job-tags')).length > 0) posting.tags = list(value('job-tags'));
     if (value('job-salary') !== '') posting.salary = Number(value('job-salary'));
-    if (waitingFor) clearTimeout(waitingFor.timer);
-    waitingFor = null;
-    setStatus(jobStatus, `Posting ${posting.id}…`);
+    // Wait for the job-match before the request goes out: the job id is the posting id, and the
+    // embedded worker's match can reach this page before the 202 does (issue 12).
+    const jobId = posting.id;
+    stopWaiting();
+    waitingFor = { jobId };
+    setStatus(jobStatus, `Posting ${jobId}…`);
     postJob(value('job-key'), posting).then(
-      ({ jobId }) => {
-        const timer = setTimeout(() => {
+      () => {
+        // Not waiting any more: its match is already shown, or a newer posting owns the card.
+        if (waitingFor?.jobId !== jobId) return;
+        waitingFor.timer = setTimeout(() => {
           if (waitingFor?.jobId !== jobId) return;
           setStatus(jobStatus, `No job-match for ${jobId} yet: does one of your saved searches match it? Every keyword must occur in the title, description or tags.`);
         }, MATCH_PATIENCE_MS);
-        waitingFor = { jobId, timer };
         setStatus(jobStatus, `Posted ${jobId} (202 Accepted). The worker is matching it…`);
       },
-      (error: unknown) => setStatus(jobStatus, errorText(error), 'bad'),
+      (error: unknown) => {
+        // A match that already arrived shows the posting went through: keep saying so.
+        if (waitingFor?.jobId !== jobId) return;
+        stopWaiting();
+        setStatus(jobStatus, errorText(error), 'bad');
+      },
     );
   };
 
   const stopMatches = client.on('job-match', (notification, meta) => {
     if (waitingFor === null || notification.data.jobId !== waitingFor.jobId) return;
-    clearTimeout(waitingFor.timer);
-    waitingFor = null;
+    stopWaiting();
     const text = `job-match for ${notification.data.jobId} arrived over ${CHANNEL_LABELS[meta.channel]}, ${formatLatency(meta.latencyMs)} after it was published.`;
     setStatus(jobStatus, text, 'ok');
     jobStatus.append(' ', el('span', 'muted', 'It is at the top of the feed.'));
@@ -125,7 +139,7 @@ export function mountJobs(client: RealtimeClient): () => void {
   return () => {
     closed = true;
     stopMatches();
-    if (waitingFor) clearTimeout(waitingFor.timer);
+    stopWaiting();
     searchForm.removeEventListener('submit', onSearchSubmit);
     jobForm.removeEventListener('submit', onJobSubmit);
     searches.replaceChildren();
