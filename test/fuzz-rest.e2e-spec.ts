@@ -451,17 +451,13 @@ describe('fuzz: HTTP edges', () => {
         req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
       });
 
-    it('opens the stream for a valid Last-Event-ID and answers 400 naming it otherwise', async () => {
+    it('opens the stream for any Last-Event-ID, at a position of its own (a malformed header is an unknown cursor: EventSource gives up after a 400)', async () => {
       await fc.assert(
         fc.asyncProperty(fc.oneof(resumeCandidate.filter((s) => /^[\t\x20-\x7e\x80-\xff]*$/.test(s)), headerValue(40)), async (value) => {
           countCase('SSE Last-Event-ID header');
           const response = await probeSse('/api/events', { 'Last-Event-ID': value });
-          // HTTP strips spaces and tabs around a header value; the gateway trims the rest.
-          const sent = value.replace(/^[ \t]+|[ \t]+$/g, '');
-          const valid = sent === '' || resumeIdIsValid(sent.trim());
-          expectCleanAnswer(response, valid ? [200] : [400]);
-          if (valid) expect(response.opening).toMatch(/^retry: \d+\nid: \d+-\d+\n\n/);
-          else expect((response.body as { field: string }).field).toBe('Last-Event-ID');
+          expectCleanAnswer(response, [200]);
+          expect(response.opening).toMatch(/^retry: \d+\nid: \d+-\d+\n\n/);
         }),
         fuzzParameters(250),
       );

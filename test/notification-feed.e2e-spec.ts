@@ -12,6 +12,7 @@ import {
   NotificationStore,
   RedisConnections,
   RedisKeys,
+  UNREADABLE_CURSOR,
 } from '@app/notifications';
 import { randomUserId, uniquePrefix } from './support/prefix';
 import { deletePrefix, testRedisUrl } from './support/redis';
@@ -30,9 +31,24 @@ class RecordingSink implements FeedSink {
   reset(reason: string) {
     this.calls.push(`reset ${reason}`);
   }
+  /** How many more notifications it takes before it says it is full; Infinity: never full. */
+  room = Infinity;
+  private resume: (() => void) | null = null;
   notification(envelope: NotificationEnvelope) {
     this.ids.push(envelope.id);
     this.calls.push(envelope.id);
+    this.room--;
+    return this.room > 0;
+  }
+  whenWritable(resume: () => void) {
+    this.resume = resume;
+  }
+  /** The client read `count` more: like a transport's drain. */
+  drain(count: number) {
+    this.room = count;
+    const resume = this.resume;
+    this.resume = null;
+    resume?.();
   }
   fail(error: Error) {
     this.failed = error;
@@ -71,7 +87,7 @@ describe('notifications library on the real Redis', () => {
   it('gives strictly increasing ids per user, also under concurrent publishers', async () => {
     const userId = randomUserId();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => service.publish({ userId, type: 'job-match', data: { i } })));
-    const stored = (await store.readAfter(userId, null, 100)).map((envelope) => envelope.id);
+    const stored = (await store.read(userId, null, 100)).items.map((envelope) => envelope.id);
     expect(stored).toHaveLength(10);
     for (let i = 1; i < stored.length; i++) expect(compareNotificationIds(stored[i - 1], stored[i])).toBe(-1);
     expect(new Set(results.map((result) => result.id)).size).toBe(50);
@@ -80,7 +96,7 @@ describe('notifications library on the real Redis', () => {
   it('keeps exactly HISTORY_MAX_PER_USER notifications, the newest', async () => {
     const userId = randomUserId();
     const ids = await publishMany(userId, 25);
-    const retained = await store.readAfter(userId, null, 100);
+    const { items: retained } = await store.read(userId, null, 100);
     expect(retained.map((envelope) => envelope.id)).toEqual(ids.slice(15));
     expect(retained[0].toNotification()).toMatchObject({ id: ids[15], userId, type: 'job-match', data: { i: 15 } });
   });
@@ -88,8 +104,8 @@ describe('notifications library on the real Redis', () => {
   it('replays exactly what follows an id', async () => {
     const userId = randomUserId();
     const ids = await publishMany(userId, 6);
-    expect((await store.readAfter(userId, ids[2], 100)).map((envelope) => envelope.id)).toEqual(ids.slice(3));
-    expect(await store.readAfter(userId, ids[5], 100)).toEqual([]);
+    expect((await store.read(userId, ids[2], 100)).items.map((envelope) => envelope.id)).toEqual(ids.slice(3));
+    expect((await store.read(userId, ids[5], 100)).items).toEqual([]);
   });
 
   it('reads positions asked for in one turn as one pipeline, each user once, and answers every request', async () => {
@@ -120,7 +136,8 @@ describe('notifications library on the real Redis', () => {
       await feed.open(userId, { after: ids[4] }, atWatermark),
     ];
     await waitFor(() => justTrimmed.ids.length === 10 && atWatermark.ids.length === 10, 'both replays');
-    expect(justTrimmed.calls.slice(0, 2)).toEqual([`start ${ids[3]}`, 'reset history-truncated']);
+    // It continues after the watermark, the user's own position, never echoing a cursor it cannot vouch for.
+    expect(justTrimmed.calls.slice(0, 2)).toEqual([`start ${ids[4]}`, 'reset history-truncated']);
     expect(atWatermark.calls[1]).toBe(ids[5]);
     expect(atWatermark.ids).toEqual(ids.slice(5));
     subscriptions.forEach((subscription) => subscription.close());
@@ -165,5 +182,91 @@ describe('notifications library on the real Redis', () => {
     expect(sink.ids).toEqual([...before, ...during, ...after]);
     expect(sink.failed).toBeNull();
     subscription.close();
+  });
+
+  describe('cursors the stream cannot resume from', () => {
+    it('resets a cursor ahead of the stream and goes on from the newest position, delivering what comes next', async () => {
+      const userId = randomUserId();
+      await publishMany(userId, 2);
+      for (const ahead of ['9999999999999-0', '18446744073709551615-18446744073709551615']) {
+        const { lastId: newest } = await store.position(userId);
+        const sink = new RecordingSink();
+        const subscription = await feed.open(userId, { after: ahead }, sink);
+        const [next] = await publishMany(userId, 1);
+        await waitFor(() => sink.ids.includes(next), 'the next notification');
+        expect(sink.calls).toEqual([`start ${newest}`, 'reset unknown-cursor', next]);
+        subscription.close();
+      }
+    });
+
+    it("resets another user's id (inside this stream's range) and never echoes it", async () => {
+      const [userId, other] = [randomUserId(), randomUserId()];
+      // A millisecond apart, so the ids differ in time (equal ids of two streams are a position of both).
+      const nextMillisecond = (id: string) => waitFor(() => Date.now() > Number(id.split('-')[0]) + 1, 'the clock to tick');
+      const [first] = await publishMany(userId, 1);
+      await nextMillisecond(first);
+      const [foreign] = await publishMany(other, 1);
+      await nextMillisecond(foreign);
+      const [last] = await publishMany(userId, 1);
+      expect(compareNotificationIds(first, foreign)).toBe(-1);
+      expect(compareNotificationIds(foreign, last)).toBe(-1);
+      const sink = new RecordingSink();
+      const subscription = await feed.open(userId, { after: foreign }, sink);
+      expect(sink.calls).toEqual([`start ${last}`, 'reset unknown-cursor']);
+      subscription.close();
+    });
+
+    it('resets an unreadable cursor the same way', async () => {
+      const userId = randomUserId();
+      const [only] = await publishMany(userId, 1);
+      const sink = new RecordingSink();
+      const subscription = await feed.open(userId, { after: UNREADABLE_CURSOR }, sink);
+      expect(sink.calls).toEqual([`start ${only}`, 'reset unknown-cursor']);
+      subscription.close();
+    });
+  });
+
+  describe('a reader far behind', () => {
+    let pacedModule: TestingModule;
+    const pacedPrefix = uniquePrefix();
+
+    beforeAll(async () => {
+      const config = loadConfig({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: pacedPrefix, HISTORY_MAX_PER_USER: '3000' });
+      pacedModule = await Test.createTestingModule({ imports: [NotificationsModule.forRoot(config)] }).compile();
+      await pacedModule.init();
+    });
+
+    afterAll(async () => {
+      await pacedModule.close();
+      await deletePrefix(pacedPrefix);
+    });
+
+    it('reads history only as fast as the sink drains, then goes live with nothing lost or repeated', async () => {
+      const pacedService = pacedModule.get(NotificationService);
+      const userId = randomUserId();
+      const ids: string[] = [];
+      for (let i = 0; i < 1000; i++) ids.push((await pacedService.publish({ userId, type: 'job-match', data: { i } })).id);
+      const sink = new RecordingSink();
+      sink.room = 5;
+      const subscription = await pacedModule.get(NotificationFeed).open(userId, { after: '0-0' }, sink);
+      await waitFor(() => sink.ids.length === 5, 'the first five');
+      // Full: nothing more arrives until the reader drains, whatever is published meanwhile.
+      const live: string[] = [];
+      for (let i = 0; i < 1200; i++) live.push((await pacedService.publish({ userId, type: 'job-match', data: { live: i } })).id);
+      expect(sink.ids).toHaveLength(5);
+      while (sink.ids.length < ids.length + live.length) {
+        const before = sink.ids.length;
+        sink.drain(50);
+        await waitFor(() => sink.ids.length >= Math.min(before + 50, ids.length + live.length), 'the next 50');
+        expect(sink.ids.length).toBe(Math.min(before + 50, ids.length + live.length));
+      }
+      expect(sink.ids).toEqual([...ids, ...live]);
+      // Caught up: live again, straight through.
+      sink.drain(Infinity);
+      const [after] = [(await pacedService.publish({ userId, type: 'job-match', data: {} })).id];
+      await waitFor(() => sink.ids.includes(after), 'a live one');
+      expect(sink.failed).toBeNull();
+      subscription.close();
+    });
   });
 });

@@ -30,10 +30,12 @@ export { NotificationEnvelope } from './notification-envelope';
 export { NotificationFanout } from './notification.fanout';
 /** Live subscription with gapless replay: the read verb of every push transport. */
 export { type FeedOptions, type FeedSink, FeedSubscription, NotificationFeed } from './notification.feed';
+/** Where a client's cursor lets it resume: its own positions only, a reset otherwise. */
+export { type ResetReason, resumePoint, type ResumePoint, UNREADABLE_CURSOR } from './resume-point';
 /** The one write path. */
 export { NotificationService } from './notification.service';
 /** History reads (polling) and appends. */
-export { type AppendResult, NotificationStore, type StreamPosition } from './notification.store';
+export { type AppendResult, type HistoryPage, NotificationStore, type StreamPosition } from './notification.store';
 /** The Nest module that provides all of the above. */
 export { NotificationsModule } from './notifications.module';
 /** Redis connections and key building. */

@@ -4,40 +4,66 @@ import { NotificationEnvelope } from './notification-envelope';
 import { FanoutListener, NotificationFanout } from './notification.fanout';
 import { NotificationStore } from './notification.store';
 import { RedisConnections } from './redis/redis-connections';
+import { type ResetReason, resumePoint, UNREADABLE_CURSOR } from './resume-point';
 
-/** Where a transport receives a feed's output. Calls come in this order: start, reset?, notifications. */
+/**
+ * Where a transport receives a feed's output. Calls come in this order:
+ * start, then resets and notifications. The transport frames what it gets and
+ * says whether it can take more; the feed paces its reads by that.
+ */
 export interface FeedSink {
   /**
-   * The feed is subscribed. `position` is the id the feed continues after: the
-   * client's resume id, or, for a client without one, the newest id at this
-   * moment, which the transport may hand to the client as its resume point.
+   * The feed is subscribed. `position` is the user's own id the feed continues
+   * after (never a cursor the client sent that the stream does not hold), which
+   * the transport may hand to the client as its resume point.
    */
   start(position: string): void;
-  /** Notifications after the resume id were trimmed from the history before the client came back. */
-  reset(reason: 'history-truncated'): void;
-  /** A notification, replayed (`live` false) or live, each once and in id order. */
-  notification(envelope: NotificationEnvelope, live: boolean): void;
-  /** The feed could not keep up (Redis failed while re-reading): the transport should close; the client resumes. */
+  /**
+   * What follows does not continue from the client's cursor: it was trimmed
+   * from the history (at the start, or while a slow reader caught up), or it
+   * was not a position of this user's stream.
+   */
+  reset(reason: ResetReason): void;
+  /**
+   * A notification, replayed (`live` false) or live, each once and in id
+   * order. Returns false when the transport's buffer is past its soft bound:
+   * the feed then reads no further history until {@link whenWritable} calls
+   * back. Live notifications are never held back this way; the transport cuts
+   * a client whose buffer passes its hard bound.
+   */
+  notification(envelope: NotificationEnvelope, live: boolean): boolean;
+  /** Calls `resume` once the buffer has drained (at once if it has); not at all once closed. */
+  whenWritable(resume: () => void): void;
+  /** The feed could not keep up (Redis failed while reading): the transport should close; the client resumes. */
   fail(error: Error): void;
 }
 
 export interface FeedOptions {
-  /** Resume id (canonical, see parseNotificationId): replay what is retained after it. Absent: live only. */
+  /**
+   * The client's cursor (canonical, see parseNotificationId), or
+   * UNREADABLE_CURSOR for one that was not an id. Absent: live only, from the
+   * newest position.
+   */
   after?: string | null;
   /** Deliver only these types. Absent: all. */
   types?: ReadonlySet<string> | null;
 }
 
-/** Replay page size: bounds the memory one resuming client can take at once. */
-const REPLAY_PAGE = 500;
-/** Live notifications held while a replay runs; a feed further behind than this fails and the client resumes. */
-const MAX_HELD_WHILE_REPLAYING = 10_000;
+/** History read per round trip while catching up; each page is written only as fast as the client reads. */
+const CATCH_UP_PAGE = 200;
+/**
+ * Live notifications held while catching up. Past either bound the held ones
+ * are dropped and read again from the store once the reader gets there, so a
+ * reader far behind costs bounded memory however fast others publish.
+ */
+const MAX_HELD = 1_000;
+const MAX_HELD_BYTES = 1024 * 1024;
 
 /**
- * Opens a user's feed: subscribe first, then replay from the store, then go
- * live. Live notifications that arrive during the replay are held and merged
- * by id (dropping those the replay already gave), so there is no gap between
- * replay and live and no duplicate.
+ * Opens a user's feed: subscribe first, then catch up from the store, then go
+ * live. Live notifications that arrive while catching up are held and merged
+ * by id (dropping those the store already gave), so there is no gap between
+ * history and live and no duplicate.
  */
 @Injectable()
 export class NotificationFeed {
@@ -53,15 +79,14 @@ export class NotificationFeed {
     const subscription = new FeedSubscription(userId, options.types ?? null, sink, this.store);
     try {
       subscription.attached(await this.fanout.attach(userId, subscription));
-      const { lastId, maxTrimmedId } = await this.store.position(userId);
       const after = options.after ?? null;
-      sink.start(after ?? lastId);
-      if (after === null) {
-        subscription.goLive(lastId);
-      } else {
-        if (compareNotificationIds(after, maxTrimmedId) < 0) sink.reset('history-truncated');
-        void subscription.replayFrom(after);
-      }
+      const cursor = after === null || after === UNREADABLE_CURSOR ? null : after;
+      const stream = await this.store.position(userId, cursor);
+      const { position, reset } = resumePoint(after, stream);
+      sink.start(position);
+      if (reset !== null) sink.reset(reset);
+      if (compareNotificationIds(position, stream.lastId) < 0) void subscription.catchUp(position);
+      else subscription.goLive(position);
       return subscription;
     } catch (error) {
       subscription.close();
@@ -73,16 +98,18 @@ export class NotificationFeed {
 /**
  * One open feed. Close it when the client goes away: it frees its listener at once.
  *
- * While it replays, or while the subscriber connection is down, live
- * notifications are held; once the store has been read up to date they are
- * released, skipping any the read already gave.
+ * Live notifications pass straight through, except while the feed catches up
+ * (at the start, or after the subscriber connection was lost): then they are
+ * held, and released once the store has been read up to them.
  */
 export class FeedSubscription implements FanoutListener {
   private live = false;
-  private replayRunning = false;
-  private replayAgain = false;
+  private catchingUp = false;
+  /** The held notifications may have a gap (dropped past the bound, or the subscriber was away): read the store again. */
+  private rereadNeeded = false;
   private disconnected = false;
   private held: NotificationEnvelope[] = [];
+  private heldBytes = 0;
   private closed = false;
   private detach: (() => void) | null = null;
   /** The newest id this feed has passed (delivered or filtered out). */
@@ -95,10 +122,6 @@ export class FeedSubscription implements FanoutListener {
     private readonly store: NotificationStore,
   ) {}
 
-  get lastId(): string {
-    return this.cursor;
-  }
-
   get isClosed(): boolean {
     return this.closed;
   }
@@ -106,7 +129,7 @@ export class FeedSubscription implements FanoutListener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.held = [];
+    this.dropHeld();
     this.detach?.();
     this.detach = null;
   }
@@ -114,16 +137,17 @@ export class FeedSubscription implements FanoutListener {
   onLive(envelope: NotificationEnvelope): void {
     if (this.closed) return;
     if (this.live) {
-      // Pub/sub and replay arrive on different Redis connections, so a live copy
-      // of a notification the replay already gave can still come in after it.
+      // Pub/sub and the store arrive on different Redis connections, so a live copy
+      // of a notification the store already gave can still come in after it.
       if (compareNotificationIds(envelope.id, this.cursor) > 0) this.deliver(envelope, true);
       return;
     }
-    if (this.held.length >= MAX_HELD_WHILE_REPLAYING) {
-      this.fail(new Error('too many live notifications while replaying'));
-      return;
+    if (this.held.length >= MAX_HELD || this.heldBytes >= MAX_HELD_BYTES) {
+      this.dropHeld();
+      this.rereadNeeded = true;
     }
     this.held.push(envelope);
+    this.heldBytes += envelope.json.length;
   }
 
   onDisconnected(): void {
@@ -134,8 +158,8 @@ export class FeedSubscription implements FanoutListener {
   onResubscribed(): void {
     this.disconnected = false;
     if (this.closed) return;
-    if (this.replayRunning) this.replayAgain = true;
-    else void this.replayFrom(this.cursor);
+    this.rereadNeeded = true;
+    if (!this.catchingUp) void this.catchUp(this.cursor);
   }
 
   /** @internal */
@@ -144,53 +168,86 @@ export class FeedSubscription implements FanoutListener {
     else this.detach = detach;
   }
 
-  /** @internal Start live after `position`, without replay. */
+  /** @internal Start live after `position`, without reading history. */
   goLive(position: string): void {
     this.cursor = position;
-    this.releaseHeld();
-  }
-
-  /** @internal Replay what the store has after `from`, then release what was held meanwhile. */
-  async replayFrom(from: string): Promise<void> {
-    this.replayRunning = true;
-    this.cursor = from;
-    try {
-      do {
-        this.replayAgain = false;
-        for (;;) {
-          const page = await this.store.readAfter(this.userId, this.cursor, REPLAY_PAGE);
-          for (const envelope of page) {
-            if (this.closed) return;
-            this.deliver(envelope, false);
-          }
-          if (page.length < REPLAY_PAGE) break;
-        }
-      } while (this.replayAgain && !this.closed);
-    } catch (error) {
-      this.fail(error as Error);
-      return;
-    } finally {
-      this.replayRunning = false;
-    }
-    this.releaseHeld();
-  }
-
-  private releaseHeld(): void {
-    const held = this.held;
-    this.held = [];
-    for (const envelope of held) {
+    for (const envelope of this.takeHeld()) {
       if (this.closed) return;
       // Pub/sub and the stream share one order, so anything not newer than the cursor was already passed.
       if (compareNotificationIds(envelope.id, this.cursor) > 0) this.deliver(envelope, true);
     }
-    // Still disconnected: keep holding until the subscriptions are back and re-read.
     this.live = !this.disconnected;
   }
 
-  private deliver(envelope: NotificationEnvelope, live: boolean): void {
+  /**
+   * @internal Reads the store after `from`, one page at a time and each page
+   * only as fast as the sink takes it; then releases what was held meanwhile,
+   * equally paced, and goes live once nothing is left to catch up.
+   */
+  async catchUp(from: string): Promise<void> {
+    this.catchingUp = true;
+    this.cursor = from;
+    try {
+      let readStore = true;
+      while (!this.closed) {
+        if (readStore) {
+          this.rereadNeeded = false;
+          const page = await this.store.read(this.userId, this.cursor, CATCH_UP_PAGE);
+          if (this.closed) return;
+          if (compareNotificationIds(this.cursor, page.maxTrimmedId) < 0) {
+            // A reader slower than the trimming: what it had not read yet is gone.
+            this.sink.reset('history-truncated');
+            this.cursor = page.maxTrimmedId;
+          }
+          if (!(await this.deliverPaced(page.items, false))) return;
+          if (page.items.length === CATCH_UP_PAGE) continue;
+        }
+        // Caught up with the store as of the last read; what came live since is held.
+        if (this.disconnected) return; // onResubscribed starts again
+        if (this.rereadNeeded) {
+          readStore = true;
+          continue;
+        }
+        const held = this.takeHeld();
+        if (held.length === 0) {
+          this.live = true;
+          return;
+        }
+        if (!(await this.deliverPaced(held, true))) return;
+        readStore = this.rereadNeeded;
+      }
+    } catch (error) {
+      this.fail(error as Error);
+    } finally {
+      this.catchingUp = false;
+    }
+  }
+
+  /** Delivers in order, waiting whenever the sink is full; false once the feed is closed. */
+  private async deliverPaced(envelopes: NotificationEnvelope[], live: boolean): Promise<boolean> {
+    for (const envelope of envelopes) {
+      if (this.closed) return false;
+      if (compareNotificationIds(envelope.id, this.cursor) <= 0) continue;
+      if (!this.deliver(envelope, live)) await new Promise<void>((resume) => this.sink.whenWritable(resume));
+    }
+    return !this.closed;
+  }
+
+  private deliver(envelope: NotificationEnvelope, live: boolean): boolean {
     this.cursor = envelope.id;
-    if (this.types !== null && !this.types.has(envelope.type)) return;
-    this.sink.notification(envelope, live);
+    if (this.types !== null && !this.types.has(envelope.type)) return true;
+    return this.sink.notification(envelope, live);
+  }
+
+  private takeHeld(): NotificationEnvelope[] {
+    const held = this.held;
+    this.dropHeld();
+    return held;
+  }
+
+  private dropHeld(): void {
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   private fail(error: Error): void {

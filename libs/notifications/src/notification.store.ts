@@ -4,6 +4,7 @@ import { NotificationInput } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
+import type { CursorCheck } from './resume-point';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -37,12 +38,40 @@ redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[2] .. ' {"id":"' .. id .. '",' 
 return {id, 0}
 `;
 
-/* The newest id in the stream and the newest id trimmed from it. KEYS: stream, trimmed-watermark */
+/*
+ * The newest id in the stream, the newest id trimmed from it, and for each
+ * cursor in ARGV whether the stream holds it (see resumePoint).
+ * KEYS: stream, trimmed-watermark   ARGV: cursors
+ */
 const POSITION_SCRIPT = `
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local last = '0-0'
 if #newest > 0 then last = newest[1][1] end
-return {last, redis.call('GET', KEYS[2]) or '0-0'}
+local reply = {last, redis.call('GET', KEYS[2]) or '0-0'}
+for i = 1, #ARGV do
+  reply[i + 2] = #redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i], 'COUNT', 1)
+end
+return reply
+`;
+
+/*
+ * A page of history after a cursor, read together with what decides whether
+ * the cursor still holds: the trim watermark and the newest id in the same
+ * atomic step, so a trim between the two cannot slip a gap past the reader.
+ * KEYS: stream, trimmed-watermark   ARGV: after ('-' = the oldest retained), count, check ('1': report whether after exists)
+ */
+const READ_SCRIPT = `
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = '0-0'
+if #newest > 0 then last = newest[1][1] end
+local exists = 0
+if ARGV[3] == '1' then exists = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1], 'COUNT', 1) end
+local start = ARGV[1]
+if start ~= '-' then start = '(' .. start end
+-- An exclusive start at the largest id has no successor: Redis refuses it, and nothing can follow it anyway.
+local entries = redis.pcall('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[2])
+if entries.err then entries = {} end
+return {last, redis.call('GET', KEYS[2]) or '0-0', exists, entries}
 `;
 
 export interface AppendResult {
@@ -51,24 +80,37 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-export interface StreamPosition {
-  /** The newest id ever appended ("0-0" for a user with no history). */
-  lastId: string;
+export interface StreamPosition extends CursorCheck {
+  /** The newest id in the history ("0-0" for a user with no history). */
+  readonly lastId: string;
   /** The newest id trimmed from the history ("0-0" if none was). */
-  maxTrimmedId: string;
+  readonly maxTrimmedId: string;
+  /** Whether the history holds the cursor asked about (false when none was). */
+  readonly cursorExists: boolean;
 }
+
+/** A page of history with the stream's position as of the same read. */
+export interface HistoryPage extends StreamPosition {
+  /** Retained notifications after the cursor, oldest first. */
+  readonly items: NotificationEnvelope[];
+}
+
+type PositionReply = [string, string, ...number[]];
+type StreamEntry = [string, string[]];
 
 type ScriptedRedis = RedisConnections['command'] & {
   rtgAppend(numKeys: number, ...args: (string | number)[]): Promise<[string, number]>;
-  rtgPosition(numKeys: number, stream: string, watermark: string): Promise<[string, string]>;
+  rtgPosition(numKeys: number, stream: string, watermark: string, ...cursors: string[]): Promise<PositionReply>;
+  rtgRead(numKeys: number, stream: string, watermark: string, after: string, count: number, check: string): Promise<[string, string, number, StreamEntry[]]>;
 };
 
 type PositionPipeline = ReturnType<RedisConnections['command']['pipeline']> & {
-  rtgPosition(numKeys: number, stream: string, watermark: string): PositionPipeline;
+  rtgPosition(numKeys: number, stream: string, watermark: string, ...cursors: string[]): PositionPipeline;
 };
 
 interface PositionRequest {
   readonly userId: string;
+  readonly cursor: string | null;
   readonly resolve: (position: StreamPosition) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -91,6 +133,7 @@ export class NotificationStore {
     this.redis = connections.command as ScriptedRedis;
     this.redis.defineCommand('rtgAppend', { lua: APPEND_SCRIPT });
     this.redis.defineCommand('rtgPosition', { lua: POSITION_SCRIPT });
+    this.redis.defineCommand('rtgRead', { lua: READ_SCRIPT });
   }
 
   /** Stores and fans out one validated notification. */
@@ -115,15 +158,26 @@ export class NotificationStore {
     return { id, duplicate: duplicate === 1 };
   }
 
-  /** Up to `count` retained notifications after `afterId` (exclusive; null = the oldest retained), oldest first. */
-  async readAfter(userId: string, afterId: string | null, count: number): Promise<NotificationEnvelope[]> {
-    const entries = await this.redis.xrange(this.keys.userStream(userId), afterId === null ? '-' : `(${afterId}`, '+', 'COUNT', count);
-    const envelopes = new Array<NotificationEnvelope>(entries.length);
+  /**
+   * Up to `count` retained notifications after `afterId` (exclusive; null =
+   * the oldest retained), oldest first, with the stream's position as of the
+   * same read; `checkCursor` also asks whether `afterId` is an entry.
+   */
+  async read(userId: string, afterId: string | null, count: number, checkCursor = false): Promise<HistoryPage> {
+    const [lastId, maxTrimmedId, exists, entries] = await this.redis.rtgRead(
+      2,
+      this.keys.userStream(userId),
+      this.keys.trimmedWatermark(userId),
+      afterId ?? '-',
+      count,
+      checkCursor && afterId !== null ? '1' : '0',
+    );
+    const items = new Array<NotificationEnvelope>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const [id, fields] = entries[i];
-      envelopes[i] = NotificationEnvelope.fromStored(id, field(fields, 't'), userId, field(fields, 'n'));
+      items[i] = NotificationEnvelope.fromStored(id, field(fields, 't'), userId, field(fields, 'n'));
     }
-    return envelopes;
+    return { lastId, maxTrimmedId, cursorExists: exists === 1, items };
   }
 
   /**
@@ -134,11 +188,11 @@ export class NotificationStore {
    * asks for thousands at once. A user asked for several times in one batch
    * (tabs and devices coming back together) is read once: every request was
    * made after its feed subscribed, so a read made after all of them is a
-   * valid starting point for each.
+   * valid starting point for each. `cursor` asks whether the history holds it.
    */
-  position(userId: string): Promise<StreamPosition> {
+  position(userId: string, cursor: string | null = null): Promise<StreamPosition> {
     return new Promise((resolve, reject) => {
-      if (this.pendingPositions.push({ userId, resolve, reject }) === 1) setImmediate(this.readPendingPositions);
+      if (this.pendingPositions.push({ userId, cursor, resolve, reject }) === 1) setImmediate(this.readPendingPositions);
     });
   }
 
@@ -153,33 +207,52 @@ export class NotificationStore {
     if (requestsOfUser.size === 1) {
       // An ioredis pipeline costs more to build than this one script call (profiled).
       const [[userId, requests]] = requestsOfUser;
-      this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId)).then(
-        (reply) => answer(requests, null, reply),
-        (error: unknown) => answer(requests, error, null),
+      const cursors = cursorsOf(requests);
+      this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId), ...cursors).then(
+        (reply) => answer(requests, cursors, null, reply),
+        (error: unknown) => answer(requests, cursors, error, null),
       );
       return;
     }
     const pipeline = this.redis.pipeline() as PositionPipeline;
-    for (const userId of requestsOfUser.keys()) pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId));
+    const cursorsOfUser: string[][] = [];
+    for (const [userId, requests] of requestsOfUser) {
+      const cursors = cursorsOf(requests);
+      cursorsOfUser.push(cursors);
+      pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId), ...cursors);
+    }
     pipeline.exec().then(
       (results) => {
         let i = 0;
         for (const requests of requestsOfUser.values()) {
-          const [error, reply] = results?.[i++] ?? [new Error('no reply from Redis'), null];
-          answer(requests, error, reply as [string, string] | null);
+          const [error, reply] = results?.[i] ?? [new Error('no reply from Redis'), null];
+          answer(requests, cursorsOfUser[i++], error, reply as PositionReply | null);
         }
       },
       (error: unknown) => {
-        for (const requests of requestsOfUser.values()) answer(requests, error, null);
+        let i = 0;
+        for (const requests of requestsOfUser.values()) answer(requests, cursorsOfUser[i++], error, null);
       },
     );
   };
 }
 
-function answer(requests: PositionRequest[], error: unknown, reply: [string, string] | null): void {
+/** The distinct cursors a batch of one user's requests asks about. */
+function cursorsOf(requests: PositionRequest[]): string[] {
+  if (requests.length === 1) return requests[0].cursor === null ? [] : [requests[0].cursor];
+  const cursors = new Set<string>();
+  for (const request of requests) if (request.cursor !== null) cursors.add(request.cursor);
+  return [...cursors];
+}
+
+function answer(requests: PositionRequest[], cursors: string[], error: unknown, reply: PositionReply | null): void {
   for (const request of requests) {
-    if (error || reply === null) request.reject(error ?? new Error('no reply from Redis'));
-    else request.resolve({ lastId: reply[0], maxTrimmedId: reply[1] });
+    if (error || reply === null) {
+      request.reject(error ?? new Error('no reply from Redis'));
+      continue;
+    }
+    const cursorExists = request.cursor !== null && reply[2 + cursors.indexOf(request.cursor)] === 1;
+    request.resolve({ lastId: reply[0], maxTrimmedId: reply[1], cursorExists });
   }
 }
 

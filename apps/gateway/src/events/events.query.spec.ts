@@ -1,4 +1,5 @@
 import { InvalidInputError } from '@app/notifications';
+import { UNREADABLE_CURSOR } from '@app/notifications';
 import { parseResumeId, parseTypes, readEventsQuery } from './events.query';
 
 function invalidField(run: () => unknown): string {
@@ -61,10 +62,10 @@ describe('parseResumeId', () => {
     expect(parseResumeId(undefined, '20-0')).toBe('20-0');
   });
 
-  it('names the header when the header is invalid', () => {
-    expect(invalidField(() => parseResumeId('abc', '20-0'))).toBe('Last-Event-ID');
-    expect(invalidField(() => parseResumeId('1-2-3', undefined))).toBe('Last-Event-ID');
-    expect(invalidField(() => parseResumeId('18446744073709551616', undefined))).toBe('Last-Event-ID');
+  it('takes an invalid header as an unknown cursor, not an error (EventSource gives up after a 400)', () => {
+    expect(parseResumeId('abc', '20-0')).toBe(UNREADABLE_CURSOR);
+    expect(parseResumeId('1-2-3', undefined)).toBe(UNREADABLE_CURSOR);
+    expect(parseResumeId('18446744073709551616', undefined)).toBe(UNREADABLE_CURSOR);
   });
 
   it('names the query parameter when it is used and invalid', () => {
@@ -74,10 +75,10 @@ describe('parseResumeId', () => {
 
   it('has a message naming the field', () => {
     try {
-      parseResumeId('nope', undefined);
+      parseResumeId(undefined, 'nope');
       throw new Error('did not throw');
     } catch (error) {
-      expect((error as Error).message).toContain('Last-Event-ID');
+      expect((error as Error).message).toContain('lastEventId');
     }
   });
 });

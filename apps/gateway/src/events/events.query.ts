@@ -1,4 +1,4 @@
-import { InvalidInputError, NOTIFICATION_TYPE_PATTERN, parseNotificationId } from '@app/notifications';
+import { InvalidInputError, NOTIFICATION_TYPE_PATTERN, parseNotificationId, UNREADABLE_CURSOR } from '@app/notifications';
 
 /**
  * The query of `GET /api/events`: `types`, `lastEventId` (and `access_token`,
@@ -34,11 +34,17 @@ export function parseTypes(raw: string | undefined): ReadonlySet<string> | null 
   return new Set(types);
 }
 
-/** The resume id, canonical; the header wins, as a reconnecting browser sends it. null when absent. */
+/**
+ * The resume cursor, canonical; the header wins, as a reconnecting browser
+ * sends it. null when absent. A malformed `lastEventId` query is a 400 naming
+ * it; a malformed `Last-Event-ID` header is an unknown cursor (a reset, not an
+ * error), because a browser's EventSource stops reconnecting after a 400 and
+ * would keep sending the same header.
+ */
 export function parseResumeId(header: string | undefined, query: string | undefined): string | null {
-  const [field, raw] = header !== undefined && header !== '' ? ['Last-Event-ID', header] : ['lastEventId', query];
-  if (raw === undefined || raw === '') return null;
-  const id = parseNotificationId(raw.trim());
-  if (id === null) throw new InvalidInputError(field, `${field} must be a notification id like 1732190000000-0`);
+  if (header !== undefined && header !== '') return parseNotificationId(header.trim()) ?? UNREADABLE_CURSOR;
+  if (query === undefined || query === '') return null;
+  const id = parseNotificationId(query.trim());
+  if (id === null) throw new InvalidInputError('lastEventId', 'lastEventId must be a notification id like 1732190000000-0');
   return id;
 }

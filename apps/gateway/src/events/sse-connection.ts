@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import type { DeliveryStats, FeedSink, FeedSubscription, NotificationEnvelope } from '@app/notifications';
+import type { DeliveryStats, FeedSink, FeedSubscription, NotificationEnvelope, ResetReason } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { onTokenExpiry } from '../auth/token-expiry';
 import {
   HEARTBEAT_FRAME,
   notificationFrame,
   openingFrame,
-  RESET_FRAME,
+  resetFrame,
   retryFrame,
   TOKEN_EXPIRED_FRAME,
 } from './sse-frames';
@@ -99,14 +99,22 @@ export class SseConnection implements FeedSink {
     this.write(openingFrame(this.options.retryMs, position));
   }
 
-  reset(): void {
-    this.write(RESET_FRAME);
+  reset(reason: ResetReason): void {
+    this.write(resetFrame(reason));
   }
 
-  notification(envelope: NotificationEnvelope, live: boolean): void {
-    if (!this.write(envelope.encode(notificationFrame))) return;
+  notification(envelope: NotificationEnvelope, live: boolean): boolean {
+    if (!this.write(envelope.encode(notificationFrame))) return true;
     if (live) this.options.stats.recordDelivery(envelope.publishedAtMs, Date.now());
     else this.options.stats.delivered++;
+    // Past the response's high-water mark: the feed reads no more history until it drains.
+    return !this.response.writableNeedDrain;
+  }
+
+  whenWritable(resume: () => void): void {
+    if (this.closed) return;
+    if (this.response.writableNeedDrain) this.response.once('drain', resume);
+    else queueMicrotask(resume);
   }
 
   fail(): void {

@@ -1,5 +1,5 @@
 import { NotificationEnvelope } from '@app/notifications/notification-envelope';
-import { HEARTBEAT_FRAME, notificationFrame, openingFrame, RESET_FRAME, retryFrame, TOKEN_EXPIRED_FRAME } from './sse-frames';
+import { HEARTBEAT_FRAME, notificationFrame, openingFrame, resetFrame, retryFrame, TOKEN_EXPIRED_FRAME } from './sse-frames';
 
 const storedBody = (notification: { type: string; userId: string; data: object; createdAt: string }): string =>
   // As NotificationStore.append stores it: the JSON without its opening '{'.
@@ -17,10 +17,11 @@ describe('SSE frames', () => {
   });
 
   it('has fixed reset, heartbeat and token-expired frames', () => {
-    expect(RESET_FRAME.toString()).toBe('event: reset\ndata: {"reason":"history-truncated"}\n\n');
+    expect(resetFrame('history-truncated').toString()).toBe('event: reset\ndata: {"reason":"history-truncated"}\n\n');
+    expect(resetFrame('unknown-cursor').toString()).toBe('event: reset\ndata: {"reason":"unknown-cursor"}\n\n');
     expect(HEARTBEAT_FRAME.toString()).toBe(': heartbeat\n\n');
     expect(TOKEN_EXPIRED_FRAME.toString()).toBe('event: token-expired\ndata: {"reason":"token-expired"}\n\n');
-    expect(JSON.parse(RESET_FRAME.toString().split('\n')[1].slice('data: '.length))).toEqual({ reason: 'history-truncated' });
+    expect(JSON.parse(resetFrame('unknown-cursor').toString().split('\n')[1].slice('data: '.length))).toEqual({ reason: 'unknown-cursor' });
     expect(JSON.parse(TOKEN_EXPIRED_FRAME.toString().split('\n')[1].slice('data: '.length))).toEqual({ reason: 'token-expired' });
   });
 

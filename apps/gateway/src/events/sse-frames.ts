@@ -1,4 +1,4 @@
-import type { NotificationEnvelope } from '@app/notifications';
+import type { NotificationEnvelope, ResetReason } from '@app/notifications';
 
 /*
  * SSE wire framing. Notification JSON never contains a raw newline, so each
@@ -8,7 +8,15 @@ import type { NotificationEnvelope } from '@app/notifications';
 
 export const HEARTBEAT_FRAME = Buffer.from(': heartbeat\n\n');
 
-export const RESET_FRAME = Buffer.from('event: reset\ndata: {"reason":"history-truncated"}\n\n');
+const RESET_FRAMES: Record<ResetReason, Buffer> = {
+  'history-truncated': Buffer.from('event: reset\ndata: {"reason":"history-truncated"}\n\n'),
+  'unknown-cursor': Buffer.from('event: reset\ndata: {"reason":"unknown-cursor"}\n\n'),
+};
+
+/** `reset`: what follows does not continue from the client's cursor. No `id:`, so the client's cursor stays put. */
+export function resetFrame(reason: ResetReason): Buffer {
+  return RESET_FRAMES[reason];
+}
 
 export const TOKEN_EXPIRED_FRAME = Buffer.from('event: token-expired\ndata: {"reason":"token-expired"}\n\n');
 

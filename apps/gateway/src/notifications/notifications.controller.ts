@@ -8,6 +8,7 @@ import {
   NotificationStore,
   parseNotificationId,
   RealtimeMetrics,
+  resumePoint,
 } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -46,13 +47,18 @@ export class NotificationsController {
       after = parseNotificationId(query.after);
       if (after === null) throw new InvalidInputError('after', 'after must be a notification id like 1732190000000-0');
     }
-    const page = await this.store.readAfter(user.id, after, query.limit ?? DEFAULT_PAGE);
-    this.pollingStats.delivered += page.length;
-    const lastId = page.length > 0 ? page[page.length - 1].id : after;
+    const page = await this.store.read(user.id, after, query.limit ?? DEFAULT_PAGE, true);
+    const { position, reset } = resumePoint(after, page);
+    // An unknown cursor continues from the newest position: nothing before it is this client's to list.
+    // A trimmed one lists the oldest retained, which is what the read after it returned.
+    const items = reset === 'unknown-cursor' ? [] : page.items;
+    this.pollingStats.delivered += items.length;
+    const lastId = items.length > 0 ? items[items.length - 1].id : after === null ? null : position;
+    const resetJson = reset === null ? '' : `,"reset":{"reason":"${reset}"}`;
     // The stored JSON is what SSE sends too: splice it in rather than parse and re-serialize.
     response
       .status(200)
       .type('application/json')
-      .send(`{"items":[${page.map((envelope) => envelope.json).join(',')}],"lastId":${JSON.stringify(lastId)}}`);
+      .send(`{"items":[${items.map((envelope) => envelope.json).join(',')}],"lastId":${JSON.stringify(lastId)}${resetJson}}`);
   }
 }

@@ -91,8 +91,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       const resumeId = (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId;
       let after: string | null = null;
       if (resumeId !== undefined && resumeId !== null && resumeId !== '') {
-        after = typeof resumeId === 'string' || typeof resumeId === 'number' ? parseNotificationId(String(resumeId)) : null;
-        if (after === null) return next(Object.assign(new Error('invalid lastEventId'), { data: { field: 'lastEventId' } }));
+        // Only a string: a JSON number cannot carry a 64-bit id exactly.
+        after = typeof resumeId === 'string' ? parseNotificationId(resumeId.trim()) : null;
+        if (after === null) {
+          return next(Object.assign(new Error('bad_cursor'), { data: { code: 'BAD_CURSOR', field: 'lastEventId', message: 'lastEventId must be a notification id like 1732190000000-0' } }));
+        }
       }
       const slot = this.live.admit(user.id);
       if (typeof slot === 'string') {

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import WebSocket from 'ws';
-import type { DeliveryStats, FeedSink, NotificationEnvelope } from '@app/notifications';
+import type { DeliveryStats, FeedSink, NotificationEnvelope, ResetReason } from '@app/notifications';
 
 /**
  * Packets a client may have queued in this process before it is dropped: a
@@ -8,6 +8,12 @@ import type { DeliveryStats, FeedSink, NotificationEnvelope } from '@app/notific
  * client reconnects and resumes with `auth.lastEventId`.
  */
 export const SOCKET_MAX_QUEUED_PACKETS = 256;
+/**
+ * Packets queued past which a socket that is catching up waits for engine.io
+ * to flush them to the transport before the feed reads more history: replay
+ * then goes at the speed the client reads, far from the hard bound above.
+ */
+export const SOCKET_SOFT_QUEUED_PACKETS = 16;
 
 /**
  * A notification as a Socket.IO "event" packet (type 2, default namespace):
@@ -49,12 +55,13 @@ export function socketIoEventFrame(envelope: NotificationEnvelope): PreEncodedEv
 }
 
 type PreEncodingClient = { _packet(packets: string[], options: PreEncodedEvent['options']): void };
-type EngineSocket = { writeBuffer: unknown[]; close(discard?: boolean): void };
+type EngineSocket = { writeBuffer: unknown[]; readyState: string; close(discard?: boolean): void; once(event: 'drain', listener: () => void): void };
 
-/** Frames a socket's feed: notifications as events named by type, `reset` when history was trimmed. */
+/** Frames a socket's feed: notifications as events named by type, `reset` when the cursor does not continue. */
 export class SocketFeedSink implements FeedSink {
   /** What the feed gave before the socket connected (the feed opens during the handshake); null once connected. */
   private early: Array<() => void> | null = [];
+  private resumeEarly: (() => void) | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -66,38 +73,59 @@ export class SocketFeedSink implements FeedSink {
     const early = this.early;
     this.early = null;
     for (const send of early ?? []) send();
+    const resume = this.resumeEarly;
+    this.resumeEarly = null;
+    resume?.();
   }
 
   start(): void {
     // Socket.IO has no resume-position frame; clients pass the last id they received.
   }
 
-  reset(): void {
-    if (this.early !== null) this.early.push(() => this.reset());
-    else this.socket.emit('reset', { reason: 'history-truncated' });
+  reset(reason: ResetReason): void {
+    if (this.early !== null) this.early.push(() => this.reset(reason));
+    else this.socket.emit('reset', { reason });
   }
 
-  notification(envelope: NotificationEnvelope, live: boolean): void {
+  notification(envelope: NotificationEnvelope, live: boolean): boolean {
     if (this.early !== null) {
+      // Live ones come in unpaced; a replay stops at the soft bound until the socket connects.
       if (this.early.length < SOCKET_MAX_QUEUED_PACKETS) this.early.push(() => this.notification(envelope, live));
-      else this.fail(); // a replay this long waits for the reconnect, which resumes from the id the client has
-      return;
+      else this.fail();
+      return this.early !== null && this.early.length < SOCKET_SOFT_QUEUED_PACKETS;
     }
-    const engine = this.socket.conn as unknown as EngineSocket;
+    const engine = this.engine;
     if (engine.writeBuffer.length > SOCKET_MAX_QUEUED_PACKETS) {
       // Discard the backlog: a plain close() waits for it to drain first, which a client that
       // stopped reading never lets happen, so its slot and feed would stay until the ping timeout.
       engine.close(true);
-      return;
+      return true;
     }
     const event = envelope.encode(socketIoEventFrame);
     (this.socket.client as unknown as PreEncodingClient)._packet(event.packets, event.options);
     if (live) this.stats.recordDelivery(envelope.publishedAtMs, Date.now());
     else this.stats.delivered++;
+    return engine.writeBuffer.length < SOCKET_SOFT_QUEUED_PACKETS;
+  }
+
+  whenWritable(resume: () => void): void {
+    if (this.early !== null) {
+      this.resumeEarly = resume;
+      return;
+    }
+    const engine = this.engine;
+    if (engine.readyState === 'closed') return;
+    // engine.io emits `drain` once it has handed its write buffer to the transport.
+    if (engine.writeBuffer.length >= SOCKET_SOFT_QUEUED_PACKETS) engine.once('drain', resume);
+    else queueMicrotask(resume);
   }
 
   fail(): void {
     // Close the transport, not the socket: the client reconnects and resumes by itself.
     this.socket.conn.close();
+  }
+
+  private get engine(): EngineSocket {
+    return this.socket.conn as unknown as EngineSocket;
   }
 }
