@@ -40,6 +40,17 @@ export class CursorMoveRequest extends RoomRequest {
   y!: number;
 }
 
+/**
+ * The verdict of `validatePayload(CursorMoveRequest, payload)` without
+ * class-validator, cheap enough for the rate limiter to run on every packet of
+ * a flood (realtime.dto.spec.ts holds the two to the same answers).
+ */
+export function isCursorMovePayload(payload: unknown): payload is Pick<CursorMoveRequest, 'roomId' | 'x' | 'y'> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
+  const { roomId, x, y } = payload as Record<string, unknown>;
+  return typeof roomId === 'string' && ROOM_ID_PATTERN.test(roomId) && Number.isFinite(x) && Number.isFinite(y) && Object.keys(payload).length === 3;
+}
+
 export class AuthRefreshRequest {
   @IsString()
   token!: string;

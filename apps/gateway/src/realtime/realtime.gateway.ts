@@ -33,6 +33,7 @@ import {
   AuthRefreshRequest,
   CursorMoveRequest,
   DirectChatRequest,
+  isCursorMovePayload,
   RoomChatRequest,
   RoomRequest,
   TypingRequest,
@@ -132,7 +133,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const session = new SocketSession(socket, user, this.sendCursor(socket), this.expire);
     // The rate limit runs before Nest's dispatch: an event over it costs a counter and an ack, not a handler call.
     socket.use((packet, next) => {
-      if ((packet[0] === 'cursor-move' ? session.cursorLimiter : session.limiter).take()) return next();
+      if (packet[0] === 'cursor-move') return this.limitCursor(socket, session, packet, next);
+      if (session.limiter.take()) return next();
       const ack = packet[packet.length - 1];
       if (typeof ack === 'function') ack(RATE_LIMITED);
     });
@@ -217,12 +219,59 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   @SubscribeMessage('cursor-move')
   cursorMove(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
     return this.handle(socket, async (session) => {
-      const request = validatePayload(CursorMoveRequest, payload);
-      if (!request.ok) return request.ack;
-      const { roomId, x, y } = request.value;
-      if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-      session.cursors.move(roomId, { roomId, userId: session.user.id, x, y });
-      return { ok: true };
+      const { ack, move } = this.acceptCursor(socket, session, payload);
+      if (move !== null) session.cursors.move(move.roomId, move);
+      return ack;
+    });
+  }
+
+  /** The one check of a cursor move, for the handler and for a deferred move: its ack, and the move if accepted. */
+  private acceptCursor(socket: Socket, session: SocketSession, payload: unknown): { ack: Ack; move: CursorMove | null } {
+    const request = validatePayload(CursorMoveRequest, payload);
+    if (!request.ok) return { ack: request.ack, move: null };
+    const { roomId, x, y } = request.value;
+    if (!socket.rooms.has(chatRoom(roomId))) return { ack: NOT_A_MEMBER, move: null };
+    return { ack: { ok: true }, move: { roomId, userId: session.user.id, x, y } };
+  }
+
+  /**
+   * Latest wins under any burst. A well-formed move to a room of the socket that
+   * is over the cursor bucket is not dropped: it becomes the room's one deferred
+   * move, checked and sent at the coalescer's next slot and acked with the
+   * result, while the deferred move it replaces is acked `rate_limited`. A flood
+   * therefore costs a shape check and a slot per packet, and at most one full
+   * check per room per interval, never a Nest dispatch. A move the bucket lets
+   * through drops the room's deferred one here, in arrival order, because its
+   * handler runs later than this.
+   */
+  private limitCursor(socket: Socket, session: SocketSession, packet: unknown[], next: () => void): void {
+    const last = packet[packet.length - 1];
+    const ack = typeof last === 'function' ? (last as (answer: Ack) => void) : null;
+    // The handler gets the payload only when it is the one argument before the ack (see mapPayload).
+    const payload = packet.length === (ack ? 3 : 2) ? packet[1] : undefined;
+    const roomId = isCursorMovePayload(payload) && socket.rooms.has(chatRoom(payload.roomId)) ? payload.roomId : null;
+    if (session.cursorLimiter.take()) {
+      if (roomId !== null) session.cursors.supersede(roomId);
+      return next();
+    }
+    if (roomId === null) {
+      ack?.(RATE_LIMITED);
+      return;
+    }
+    session.cursors.defer(roomId, {
+      resolve: () => {
+        let accepted: { ack: Ack; move: CursorMove | null };
+        try {
+          accepted = this.acceptCursor(socket, session, payload);
+        } catch (error) {
+          // On the coalescer's timer a throw would take the process down.
+          this.log.error(`deferred cursor-move failed: ${(error as Error).stack ?? String(error)}`);
+          accepted = { ack: { ok: false, error: 'internal_error' }, move: null };
+        }
+        ack?.(accepted.ack);
+        return accepted.move;
+      },
+      drop: () => ack?.(RATE_LIMITED),
     });
   }
 
