@@ -85,7 +85,10 @@ describe('cursor rules', () => {
       const stream = await sse(userId, '/api/events?lastEventId=9999999999999-0');
       expect(await openingId(stream)).toBe(ids[0]);
       const next = await publish(gateway.url, userId);
-      expect((await stream.waitForEvents(2)).map((event) => event.id ?? event.event)).toEqual(['reset', next]);
+      expect((await stream.waitForEvents(2)).map((event) => [event.event, event.id])).toEqual([
+        ['reset', ids[0]],
+        ['job-match', next],
+      ]);
     });
 
     it("resets another user's id and never echoes it to this user", async () => {
@@ -121,7 +124,7 @@ describe('cursor rules', () => {
       const stream = await sse(userId, '/api/events', { 'Last-Event-ID': ids[0] });
       expect(await openingId(stream)).toBe(ids[2]);
       const events = await stream.waitForEvents(6);
-      expect(events.map((event) => event.id ?? event.event)).toEqual(['reset', ...ids.slice(3)]);
+      expect(events.map((event) => [event.event, event.id])).toEqual([['reset', ids[2]], ...ids.slice(3).map((id) => ['job-match', id])]);
     });
 
     it('resumes exactly after a cursor the stream holds', async () => {
@@ -187,7 +190,8 @@ describe('cursor rules', () => {
       ['websocket', AHEAD[0]],
       ['polling', AHEAD[1]],
     ])('over %s, resets auth.lastEventId ahead of the stream (%s) and delivers what comes next', async (transport, ahead) => {
-      const { userId } = await userWith(2);
+      const { userId, ids } = await userWith(2);
+      const newest = ids[1];
       const client = socket(userId, { lastEventId: ahead }, [transport]);
       await connected(client);
       await client.waitForEvent('reset');
@@ -195,14 +199,14 @@ describe('cursor rules', () => {
       const [match] = await client.waitForEvent<{ id: string }>('job-match');
       expect(match.id).toBe(next);
       expect(client.received.map(([name]) => name)).toEqual(['reset', 'job-match']);
-      expect(client.eventsNamed('reset')).toEqual([{ reason: 'unknown-cursor' }]);
+      expect(client.eventsNamed('reset')).toEqual([{ reason: 'unknown-cursor', lastEventId: newest }]);
     });
 
     it("resets another user's id", async () => {
-      const { userId, foreign } = await interleaved();
+      const { userId, foreign, ids } = await interleaved();
       const client = socket(userId, { lastEventId: foreign });
       await connected(client);
-      expect(await client.waitForEvent('reset')).toEqual([{ reason: 'unknown-cursor' }]);
+      expect(await client.waitForEvent('reset')).toEqual([{ reason: 'unknown-cursor', lastEventId: ids[1] }]);
     });
 
     it.each([['abc'], ['18446744073709551616-0'], [1732190000000], [{}]])('refuses auth.lastEventId %p with connect_error bad_cursor', async (value) => {

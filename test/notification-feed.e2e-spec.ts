@@ -28,8 +28,8 @@ class RecordingSink implements FeedSink {
     this.position = position;
     this.calls.push(`start ${position}`);
   }
-  reset(reason: string) {
-    this.calls.push(`reset ${reason}`);
+  reset(reason: string, position: string) {
+    this.calls.push(`reset ${reason} ${position}`);
   }
   /** How many more notifications it takes before it says it is full; Infinity: never full. */
   room = Infinity;
@@ -137,7 +137,7 @@ describe('notifications library on the real Redis', () => {
     ];
     await waitFor(() => justTrimmed.ids.length === 10 && atWatermark.ids.length === 10, 'both replays');
     // It continues after the watermark, the user's own position, never echoing a cursor it cannot vouch for.
-    expect(justTrimmed.calls.slice(0, 2)).toEqual([`start ${ids[4]}`, 'reset history-truncated']);
+    expect(justTrimmed.calls.slice(0, 2)).toEqual([`start ${ids[4]}`, `reset history-truncated ${ids[4]}`]);
     expect(atWatermark.calls[1]).toBe(ids[5]);
     expect(atWatermark.ids).toEqual(ids.slice(5));
     subscriptions.forEach((subscription) => subscription.close());
@@ -194,7 +194,7 @@ describe('notifications library on the real Redis', () => {
         const subscription = await feed.open(userId, { after: ahead }, sink);
         const [next] = await publishMany(userId, 1);
         await waitFor(() => sink.ids.includes(next), 'the next notification');
-        expect(sink.calls).toEqual([`start ${newest}`, 'reset unknown-cursor', next]);
+        expect(sink.calls).toEqual([`start ${newest}`, `reset unknown-cursor ${newest}`, next]);
         subscription.close();
       }
     });
@@ -212,7 +212,7 @@ describe('notifications library on the real Redis', () => {
       expect(compareNotificationIds(foreign, last)).toBe(-1);
       const sink = new RecordingSink();
       const subscription = await feed.open(userId, { after: foreign }, sink);
-      expect(sink.calls).toEqual([`start ${last}`, 'reset unknown-cursor']);
+      expect(sink.calls).toEqual([`start ${last}`, `reset unknown-cursor ${last}`]);
       subscription.close();
     });
 
@@ -221,7 +221,7 @@ describe('notifications library on the real Redis', () => {
       const [only] = await publishMany(userId, 1);
       const sink = new RecordingSink();
       const subscription = await feed.open(userId, { after: UNREADABLE_CURSOR }, sink);
-      expect(sink.calls).toEqual([`start ${only}`, 'reset unknown-cursor']);
+      expect(sink.calls).toEqual([`start ${only}`, `reset unknown-cursor ${only}`]);
       subscription.close();
     });
   });

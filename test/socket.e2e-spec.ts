@@ -125,7 +125,8 @@ describe('Socket.IO', () => {
         const client = await connect(userId, { auth: { token: userToken(userId), lastEventId: ids[0] } }, small);
         await client.waitForEvent('job-match', 3);
         expect(client.received.map(([name]) => name)).toEqual(['reset', 'job-match', 'job-match', 'job-match']);
-        expect(client.eventsNamed('reset')).toEqual([{ reason: 'history-truncated' }]);
+        // The payload carries where the feed continues after: the newest trimmed id.
+        expect(client.eventsNamed('reset')).toEqual([{ reason: 'history-truncated', lastEventId: ids[2] }]);
         expect(client.eventsNamed<Notification>('job-match').map((n) => n.id)).toEqual(ids.slice(3));
       } finally {
         for (const client of clients.splice(0)) client.close();

@@ -238,7 +238,8 @@ describe('SSE: GET /api/events', () => {
         await stream.waitForEvents(6);
         const [reset, ...rest] = stream.events;
         expect(reset.event).toBe('reset');
-        expect(reset.id).toBeUndefined();
+        // Its id is where the stream continues after: the newest trimmed id, the user's own position.
+        expect(reset.id).toBe(published[6]);
         expect(JSON.parse(reset.data as string)).toEqual({ reason: 'history-truncated' });
         expect(rest.map((event) => event.id)).toEqual(published.slice(7));
 

@@ -201,7 +201,10 @@ export class ConnectionHub {
       random,
       lastEventId: () => position.lastId,
       deliver: (notification) => this.deliver(notification, name),
-      reset: () => this.listener.reset(name),
+      reset: (resumeAt, from) => {
+        if (resumeAt !== null) position.restart(resumeAt, from);
+        this.listener.reset(name);
+      },
       connecting: () => {
         if (live()) this.setStatus(name, { state: this.everOpened.has(name) ? 'reconnecting' : 'connecting' });
       },

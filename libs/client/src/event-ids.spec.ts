@@ -33,6 +33,24 @@ describe('ResumePosition', () => {
     expect(() => new ResumePosition('yesterday')).toThrow(/lastEventId/);
   });
 
+  it('restarts where the server says, backwards too, when nothing was delivered since the connection', () => {
+    // The client came back with an id ahead of the stream: every real id is smaller.
+    const position = new ResumePosition('9999999999999-0');
+    position.restart('20-0', '9999999999999-0');
+    expect(position.lastId).toBe('20-0');
+    expect(position.accept('21-0')).toBe(true);
+  });
+
+  it('only moves forward on a restart once something was delivered since the connection (another channel may be ahead)', () => {
+    const position = new ResumePosition('9999999999999-0');
+    position.restart('20-0', '9999999999999-0');
+    position.accept('30-0');
+    position.restart('25-0', '9999999999999-0');
+    expect(position.lastId).toBe('30-0');
+    position.restart('40-0', '20-0');
+    expect(position.lastId).toBe('40-0');
+  });
+
   it('seeks forward only', () => {
     const position = new ResumePosition('10-0');
     position.seek('5-0');

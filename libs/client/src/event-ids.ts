@@ -52,6 +52,20 @@ export class ResumePosition {
     return true;
   }
 
+  /**
+   * The server's `reset` said its stream continues after `id`, for a channel
+   * that connected from `from`. If nothing was delivered since, the client's
+   * position was not one of the user's (ahead of the stream, another user's):
+   * take `id`, even backwards, or every later notification would look like a
+   * copy. If something was, the position is real: only move forward.
+   */
+  restart(id: string, from: string | null): void {
+    const canonical = normalizeEventId(id);
+    if (canonical === null) return;
+    if (this.last === from) this.last = canonical;
+    else this.seek(canonical);
+  }
+
   /** Moves to `id` without delivering anything (the start position); never moves back. */
   seek(id: string): void {
     const canonical = normalizeEventId(id);

@@ -64,6 +64,8 @@ export class PollingTransport implements Transport {
           this.backoff.reset();
           this.context.open();
         }
+        // An unknown cursor lists nothing and says where to poll on from; a trimmed one lists what is left.
+        if (page.reset) this.context.reset(page.reset.reason === 'unknown-cursor' ? page.lastId : null, page.after);
         for (const item of page.items) this.context.deliver(item);
         if (page.items.length === POLL_PAGE_SIZE) continue; // more is waiting: read on at once
         wait = this.options.intervalMs;
@@ -79,7 +81,7 @@ export class PollingTransport implements Transport {
     }
   }
 
-  private async poll(signal: AbortSignal): Promise<NotificationPage> {
+  private async poll(signal: AbortSignal): Promise<NotificationPage & { after: string | null }> {
     const query = new URLSearchParams({ limit: String(POLL_PAGE_SIZE) });
     const after = this.context.lastEventId();
     if (after !== null) query.set('after', after);
@@ -89,7 +91,7 @@ export class PollingTransport implements Transport {
     }
     const body = answer.body as Partial<NotificationPage> | null;
     if (answer.status !== 200 || !body || !Array.isArray(body.items)) throw new PollError(`HTTP ${answer.status}`);
-    return { items: body.items.filter(isNotification), lastId: body.lastId ?? null };
+    return { items: body.items.filter(isNotification), lastId: body.lastId ?? null, reset: body.reset, after };
   }
 }
 

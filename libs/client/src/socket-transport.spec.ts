@@ -45,6 +45,15 @@ describe('SocketTransport', () => {
     expect(recorded.resets).toBe(1);
   });
 
+  it('takes the position a reset carries, even behind a cursor that was not the user\'s', async () => {
+    const { fake, recorded } = setup(undefined, '9999999999999-0');
+    expect(await fake.last.handshake()).toMatchObject({ lastEventId: '9999999999999-0' });
+    fake.last.accept();
+    fake.last.fire('reset', { reason: 'unknown-cursor', lastEventId: '40-0' });
+    fake.last.fire('job-match', notification('41-0'));
+    expect(recorded.delivered.map((item) => item.id)).toEqual(['41-0']);
+  });
+
   it('joins its rooms again on every connect (the server does not restore them)', async () => {
     const { fake, transport } = setup();
     fake.last.accept();

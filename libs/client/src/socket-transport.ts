@@ -36,6 +36,8 @@ type Ack<E extends keyof ClientToServerEventMap> = ClientToServerEventMap[E]['ac
 export class SocketTransport implements Transport {
   private socket: RealtimeSocket | null = null;
   private readonly rooms = new Set<string>();
+  /** The resume id the current connection was made from: a `reset` refers to it. */
+  private connectedFrom: string | null = null;
   private readonly backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -68,6 +70,7 @@ export class SocketTransport implements Transport {
         void this.context.tokens.get().then(
           (token) => {
             const lastEventId = this.context.lastEventId();
+            this.connectedFrom = lastEventId;
             send({ token, ...(lastEventId !== null ? { lastEventId } : {}) });
           },
           () => send({}),
@@ -98,7 +101,9 @@ export class SocketTransport implements Transport {
     socket.on('token-expired', () => {
       void this.context.tokens.refresh().catch(() => undefined);
     });
-    socket.on('reset', () => this.context.reset());
+    socket.on('reset', (payload) => {
+      this.context.reset(typeof payload?.lastEventId === 'string' ? payload.lastEventId : null, this.connectedFrom);
+    });
     socket.onAny((event: string, payload: unknown) => {
       if ((SOCKET_EVENTS as readonly string[]).includes(event)) this.options.onEvent(event as SocketEventName, payload);
       else if (event !== 'reset' && event !== 'token-expired' && isNotification(payload) && payload.type === event) this.context.deliver(payload);

@@ -41,6 +41,18 @@ describe('SseTransport', () => {
     expect(recorded.resets).toBe(1);
   });
 
+  it('takes the position a reset carries in its id, even behind a cursor that was not the user\'s', async () => {
+    const recorded = recordingContext({ lastEventId: '9999999999999-0' });
+    browserLike(recorded.context).start();
+    await settle();
+    const source = FakeEventSource.last;
+    source.open();
+    source.emit('reset', { reason: 'unknown-cursor' }, '40-0');
+    source.emit('job-match', notification('41-0'), '41-0');
+    expect(recorded.position.lastId).toBe('41-0');
+    expect(recorded.delivered.map((item) => item.id)).toEqual(['41-0']);
+  });
+
   it('lets the EventSource reconnect by itself after a drop (it sends Last-Event-ID and honours retry:)', async () => {
     const recorded = recordingContext({ lastEventId: '0' });
     browserLike(recorded.context).start();

@@ -98,9 +98,12 @@ export class SseTransport implements Transport {
     }
     const source = headers ? new Source(url.href, { fetch: this.fetchWithHeaders }) : new Source(url.href);
     this.source = source;
+    let openedFrom = resumeId;
 
     source.onopen = () => {
       if (source !== this.source) return;
+      // Each (re)connection resumes from the client's position: a reset right after it refers to that.
+      openedFrom = this.context.lastEventId();
       this.backoff.reset();
       this.context.open();
     };
@@ -130,8 +133,8 @@ export class SseTransport implements Transport {
         (error: unknown) => generation === this.generation && this.retryLater(`getToken failed: ${String(error)}`),
       );
     });
-    source.addEventListener('reset', () => {
-      if (source === this.source) this.context.reset();
+    source.addEventListener('reset', (event) => {
+      if (source === this.source) this.context.reset((event as MessageEvent).lastEventId || null, openedFrom);
     });
     for (const type of this.options.types()) this.listening.add(type);
     for (const type of this.listening) source.addEventListener(type, this.onNotification);

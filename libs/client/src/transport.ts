@@ -34,8 +34,12 @@ export interface TransportContext {
   lastEventId(): string | null;
   /** Hands over a notification; copies are dropped by the client. */
   deliver(notification: Notification): void;
-  /** The server said the resume id was older than the retained history. */
-  reset(): void;
+  /**
+   * The server said the stream does not continue from the resume id (trimmed,
+   * or not the user's), and continues after `position` (when it said where),
+   * for a connection made from the resume id `from`.
+   */
+  reset(position: string | null, from: string | null): void;
   connecting(): void;
   open(): void;
   lost(reason: string): void;

@@ -285,7 +285,10 @@ export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof
     deliver: (item) => {
       if (position.accept(item.id)) delivered.push(item);
     },
-    reset: () => resets++,
+    reset: (resumeAt, from) => {
+      resets++;
+      if (resumeAt !== null) position.restart(resumeAt, from);
+    },
     connecting: () => reports.push('connecting'),
     open: () => reports.push('open'),
     lost: (reason) => reports.push(`lost: ${reason}`),

@@ -43,9 +43,17 @@ export type NotificationOf<T extends string> = Notification<T extends keyof Noti
 /** SSE events that are not notifications. */
 export type SseControlEvent = 'reset' | 'token-expired';
 
-/** `reset` (SSE and Socket.IO): the resume id was older than the retained history. */
+/** Why a stream does not continue from the resume id: trimmed past, or not a position of the user's history. */
+export type ResetReason = 'history-truncated' | 'unknown-cursor';
+
+/**
+ * `reset` (SSE `data`, Socket.IO payload): the stream does not continue from the
+ * resume id. On Socket.IO `lastEventId` is where it continues after (SSE carries
+ * that in the event's `id:`); the client takes it as its position.
+ */
 export interface ResetPayload {
-  reason: 'history-truncated';
+  reason: ResetReason;
+  lastEventId?: string;
 }
 
 /** `token-expired` (SSE and Socket.IO): the connection ends; come back with a fresh token. */
@@ -121,6 +129,8 @@ export type ClientToServerEvents = {
 export interface NotificationPage {
   items: Notification[];
   lastId: string | null;
+  /** Present when `after` did not continue: trimmed past, or not a position of the user's history. */
+  reset?: { reason: ResetReason };
 }
 
 /** `POST /api/saved-searches` body. */

@@ -21,9 +21,11 @@ export interface FeedSink {
   /**
    * What follows does not continue from the client's cursor: it was trimmed
    * from the history (at the start, or while a slow reader caught up), or it
-   * was not a position of this user's stream.
+   * was not a position of this user's stream. `position` is where the feed
+   * continues after: a client must take it as its cursor, even when it is
+   * behind the one it had (that one was not the user's).
    */
-  reset(reason: ResetReason): void;
+  reset(reason: ResetReason, position: string): void;
   /**
    * A notification, replayed (`live` false) or live, each once and in id
    * order. Returns false when the transport's buffer is past its soft bound:
@@ -84,7 +86,7 @@ export class NotificationFeed {
       const stream = await this.store.position(userId, cursor);
       const { position, reset } = resumePoint(after, stream);
       sink.start(position);
-      if (reset !== null) sink.reset(reset);
+      if (reset !== null) sink.reset(reset, position);
       if (compareNotificationIds(position, stream.lastId) < 0) void subscription.catchUp(position);
       else subscription.goLive(position);
       return subscription;
@@ -196,8 +198,8 @@ export class FeedSubscription implements FanoutListener {
           if (this.closed) return;
           if (compareNotificationIds(this.cursor, page.maxTrimmedId) < 0) {
             // A reader slower than the trimming: what it had not read yet is gone.
-            this.sink.reset('history-truncated');
             this.cursor = page.maxTrimmedId;
+            this.sink.reset('history-truncated', this.cursor);
           }
           if (!(await this.deliverPaced(page.items, false))) return;
           if (page.items.length === CATCH_UP_PAGE) continue;

@@ -1,7 +1,7 @@
+import type { ResetReason } from './client-events';
 import { compareNotificationIds } from './notification';
 
-/** Why a channel tells its client that what follows does not continue from its cursor. */
-export type ResetReason = 'history-truncated' | 'unknown-cursor';
+export type { ResetReason };
 
 /**
  * A cursor a client sent that could not be read as an id at all, where the

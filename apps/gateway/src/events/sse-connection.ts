@@ -99,8 +99,8 @@ export class SseConnection implements FeedSink {
     this.write(openingFrame(this.options.retryMs, position));
   }
 
-  reset(reason: ResetReason): void {
-    this.write(resetFrame(reason));
+  reset(reason: ResetReason, position: string): void {
+    this.write(resetFrame(reason, position));
   }
 
   notification(envelope: NotificationEnvelope, live: boolean): boolean {

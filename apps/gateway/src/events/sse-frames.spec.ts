@@ -17,11 +17,11 @@ describe('SSE frames', () => {
   });
 
   it('has fixed reset, heartbeat and token-expired frames', () => {
-    expect(resetFrame('history-truncated').toString()).toBe('event: reset\ndata: {"reason":"history-truncated"}\n\n');
-    expect(resetFrame('unknown-cursor').toString()).toBe('event: reset\ndata: {"reason":"unknown-cursor"}\n\n');
+    expect(resetFrame('history-truncated', '5-0').toString()).toBe('event: reset\nid: 5-0\ndata: {"reason":"history-truncated"}\n\n');
+    expect(resetFrame('unknown-cursor', '7-1').toString()).toBe('event: reset\nid: 7-1\ndata: {"reason":"unknown-cursor"}\n\n');
     expect(HEARTBEAT_FRAME.toString()).toBe(': heartbeat\n\n');
     expect(TOKEN_EXPIRED_FRAME.toString()).toBe('event: token-expired\ndata: {"reason":"token-expired"}\n\n');
-    expect(JSON.parse(resetFrame('unknown-cursor').toString().split('\n')[1].slice('data: '.length))).toEqual({ reason: 'unknown-cursor' });
+    expect(JSON.parse(resetFrame('unknown-cursor', '7-1').toString().split('\n')[2].slice('data: '.length))).toEqual({ reason: 'unknown-cursor' });
     expect(JSON.parse(TOKEN_EXPIRED_FRAME.toString().split('\n')[1].slice('data: '.length))).toEqual({ reason: 'token-expired' });
   });
 

@@ -8,14 +8,14 @@ import type { NotificationEnvelope, ResetReason } from '@app/notifications';
 
 export const HEARTBEAT_FRAME = Buffer.from(': heartbeat\n\n');
 
-const RESET_FRAMES: Record<ResetReason, Buffer> = {
-  'history-truncated': Buffer.from('event: reset\ndata: {"reason":"history-truncated"}\n\n'),
-  'unknown-cursor': Buffer.from('event: reset\ndata: {"reason":"unknown-cursor"}\n\n'),
-};
-
-/** `reset`: what follows does not continue from the client's cursor. No `id:`, so the client's cursor stays put. */
-export function resetFrame(reason: ResetReason): Buffer {
-  return RESET_FRAMES[reason];
+/**
+ * `reset`: what follows does not continue from the client's cursor. Its `id:`
+ * is where the stream continues after, so that a client (and a browser's
+ * `lastEventId`) takes it as its cursor, even when it is behind the one it
+ * sent: that one was not the user's, and every later id is smaller than it.
+ */
+export function resetFrame(reason: ResetReason, position: string): Buffer {
+  return Buffer.from(`event: reset\nid: ${position}\ndata: {"reason":"${reason}"}\n\n`);
 }
 
 export const TOKEN_EXPIRED_FRAME = Buffer.from('event: token-expired\ndata: {"reason":"token-expired"}\n\n');

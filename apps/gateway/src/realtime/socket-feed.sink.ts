@@ -82,9 +82,10 @@ export class SocketFeedSink implements FeedSink {
     // Socket.IO has no resume-position frame; clients pass the last id they received.
   }
 
-  reset(reason: ResetReason): void {
-    if (this.early !== null) this.early.push(() => this.reset(reason));
-    else this.socket.emit('reset', { reason });
+  reset(reason: ResetReason, position: string): void {
+    // Socket.IO has no `id:` line: the position the feed continues after travels in the payload.
+    if (this.early !== null) this.early.push(() => this.reset(reason, position));
+    else this.socket.emit('reset', { reason, lastEventId: position });
   }
 
   notification(envelope: NotificationEnvelope, live: boolean): boolean {
