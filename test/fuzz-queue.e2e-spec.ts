@@ -138,6 +138,42 @@ describe('fuzz: queue job data', () => {
     for (const jobId of matched) expect(acceptedPostings.has(jobId)).toBe(true);
   });
 
+  it('matches postings with runs of tens of thousands of dots and dashes in a bounded time (issue 13)', async () => {
+    // Trimming with `[.-]+$` was quadratic: "a" + 50,000 dots + "a" held the gateway's event loop
+    // (the worker is embedded) for a second or more. The bound is generous, for noisy machines;
+    // the unit specs pin the work itself (tokenizeSteps).
+    const LIMIT_MS = 300;
+    const searcher = randomUserId('fzq-redos');
+    const search = await request(gateway.url).post('/api/saved-searches').set('Authorization', `Bearer ${userToken(searcher)}`).send({ keywords: ['redos-word'] });
+    expect(search.status).toBe(201);
+    const edge = fc.constantFrom('.', '-', '.-', '-.', '..--');
+    const dotsAndDashes = (min: number, max: number) =>
+      fc.tuple(edge, fc.integer({ min, max })).map(([unit, length]) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length));
+    const letters = fc.stringMatching(/^[A-Za-z]{1,3}$/);
+    // One word that cannot be trimmed (letters at both ends of a huge run), and the keyword wrapped in runs that must be.
+    const posting = fc.record({
+      title: fc.tuple(letters, dotsAndDashes(100, 480), letters).map((parts) => parts.join('')),
+      description: fc
+        .tuple(letters, dotsAndDashes(45_000, 48_000), letters, fc.boolean(), dotsAndDashes(0, 900), dotsAndDashes(0, 900))
+        .map(([a, run, b, mentions, before, after]) => `${a}${run}${b} ${mentions ? `${before}Redos-Word${after}` : ''}`),
+      tags: fc.array(fc.tuple(letters, dotsAndDashes(1, 90), letters).map((parts) => parts.join('')), { maxLength: 50 }),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(posting, async (fields) => {
+        countCase('job-postings queue job, dots and dashes');
+        const data = { id: `fzq-redos-${n++}`, company: 'Acme', ...fields };
+        expect(postingIsValid(data)).toBe(true);
+        const before = await historyLength(searcher);
+        const job = await run(postings, 'posting', data);
+        expect(await job.getState()).toBe('completed');
+        expect((job.finishedOn as number) - (job.processedOn as number)).toBeLessThan(LIMIT_MS);
+        expect(await historyLength(searcher)).toBe(before + (fields.description.includes('Redos-Word') ? 1 : 0));
+      }),
+      fuzzParameters(20),
+    );
+  });
+
   it('still serves after the fuzzing: the worker takes a valid job and the gateway answers', async () => {
     const userId = users[1];
     const before = await historyLength(userId);

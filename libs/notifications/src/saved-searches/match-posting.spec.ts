@@ -1,5 +1,5 @@
 // Contract: /work/shared/contract.md, "Job postings and matching (BullMQ)" — words, keywords/phrases, and the match rule.
-import { anchorWord, foldCase, matchesPosting, postingWords, tokenize } from './match-posting';
+import { anchorWord, foldCase, keywordPhrases, matchesPosting, MAX_WORD_LENGTH, postingWords, tokenize, tokenizeSteps } from './match-posting';
 import type { JobPosting, SavedSearch } from './saved-search';
 
 type Search = Pick<SavedSearch, 'keywords' | 'location' | 'remote' | 'minSalary'>;
@@ -114,6 +114,77 @@ describe('tokenize', () => {
   it('normalizes composed and decomposed characters to the same word', () => {
     expect(tokenize('Caf\u0065\u0301')).toEqual(tokenize('Caf\u00e9'));
     expect(tokenize('Caf\u0065\u0301')).toEqual(['caf\u00e9']);
+  });
+});
+
+describe('tokenize: linear work on adversarial text (issue 13)', () => {
+  // A backtracking trim (`[.-]+$`) took about n²/2 steps on "a" + n dots + "a": a second of the
+  // gateway's event loop for 50,000 dots. The meter counts the characters the tokenizer visits, so
+  // linearity is checked without a clock: every character is read once, and trimming moves two
+  // indices towards each other inside a word.
+  const expectLinear = (text: string): void => {
+    const steps = tokenizeSteps(text);
+    expect(steps).toBeGreaterThanOrEqual(text.length); // the meter is wired: no pass by counting nothing
+    expect(steps).toBeLessThanOrEqual(2 * text.length);
+  };
+
+  const adversarial: [string, (n: number) => string][] = [
+    ['a, n dots, a', (n) => `a${'.'.repeat(n)}a`],
+    ['a, n dashes, a', (n) => `a${'-'.repeat(n)}a`],
+    ['a, .-.-.-…, a', (n) => `a${'.-'.repeat(n / 2)}a`],
+    ['n dots, a word, n dashes', (n) => `${'.'.repeat(n / 2)}word${'-'.repeat(n / 2)}`],
+    ['dots and dashes between letters', (n) => 'a.-.b-.-c..--'.repeat(n / 13)],
+    ['one dot-run per word', (n) => `x${'.'.repeat(998)}y `.repeat(n / 1_001)],
+    ['one long word', (n) => 'a'.repeat(n)],
+    ['only separators', (n) => ', '.repeat(n / 2)],
+  ];
+
+  it.each(adversarial)('%s: at most two steps a character, and no more a character at 4n than at n', (_name, make) => {
+    const small = make(12_500);
+    expectLinear(small);
+    const large = make(50_000);
+    expectLinear(large);
+    expect(tokenizeSteps(large) / large.length).toBeLessThanOrEqual(tokenizeSteps(small) / small.length + 0.01);
+  });
+
+  it('stays linear on 1 MB of a single character class', () => {
+    for (const char of ['.', '-', 'a', '7', '#', '+', ' ', 'é', '東', '😀']) expectLinear(char.repeat(1_000_000 / char.length));
+    expectLinear(`a${'.'.repeat(1_000_000)}a`);
+  });
+
+  it('strips long runs of dots and dashes, however long', () => {
+    expect(tokenize(`${'.'.repeat(50_000)}platform${'.'.repeat(50_000)}`)).toEqual(['platform']);
+    expect(tokenize(`${'-.'.repeat(25_000)}front-end${'.-'.repeat(25_000)} C#`)).toEqual(['front-end', 'c#']);
+    expect(tokenize('.'.repeat(50_000))).toEqual([]);
+    expect(tokenize(`Node.js${'-'.repeat(50_000)}`)).toEqual(['node.js']);
+  });
+
+  it(`drops a word longer than ${MAX_WORD_LENGTH} code units after folding, which no keyword can match`, () => {
+    expect(tokenize(`a${'.'.repeat(50_000)}a rust`)).toEqual(['rust']);
+    expect(tokenize(`${'x'.repeat(1_000_000)} go`)).toEqual(['go']);
+    expect(tokenize('a'.repeat(MAX_WORD_LENGTH))).toEqual(['a'.repeat(MAX_WORD_LENGTH)]);
+    expect(tokenize('a'.repeat(MAX_WORD_LENGTH + 1))).toEqual([]);
+    // Measured on the folded word: ß folds to ss, so half as many ß reach the limit.
+    expect(tokenize('ß'.repeat(MAX_WORD_LENGTH / 2))).toEqual(['s'.repeat(MAX_WORD_LENGTH)]);
+    expect(tokenize('ß'.repeat(MAX_WORD_LENGTH / 2 + 1))).toEqual([]);
+  });
+
+  it('never drops a word of the longest keyword (100 characters), whatever its characters', () => {
+    // The characters that fold to the most code units, each with a variation selector, which
+    // validator's isLength does not count: a 100-character keyword is at most MAX_WORD_LENGTH units.
+    for (const char of ['a', 'ß', 'İ', '𝐀', '\uFB2C', 'ß\uFE0F', '𝐀\uFE0F', '\uFB2C\uFE0F']) {
+      const keyword = char.repeat(100);
+      const [word] = tokenize(keyword);
+      expect(word.length).toBeLessThanOrEqual(MAX_WORD_LENGTH);
+      expect(matches({ keywords: [keyword] }, { description: `Wanted: ${keyword.toUpperCase()}.` })).toBe(true);
+    }
+  });
+
+  it('keeps an over-long word in a keyword, so a phrase never loses one of its words', () => {
+    const long = 'x'.repeat(MAX_WORD_LENGTH + 1);
+    expect(keywordPhrases([`${long} rust`])).toEqual([[long, 'rust']]);
+    expect(matches({ keywords: [`${long} rust`] }, { title: `${long} rust` })).toBe(false);
+    expect(anchorWord([long])).toBe(long);
   });
 });
 
@@ -262,6 +333,40 @@ describe('matchesPosting', () => {
     it('handles repeated words in a phrase', () => {
       expect(matches({ keywords: ['go go'] }, { title: 'go go gadget' })).toBe(true);
       expect(matches({ keywords: ['go go'] }, { title: 'go gadget go' })).toBe(false);
+    });
+
+    it('finds a phrase whose start repeats after a partial match (a a b in a a a b; a b a c in a b a b a c)', () => {
+      expect(matches({ keywords: ['a a b'] }, { title: 'a a a b' })).toBe(true);
+      expect(matches({ keywords: ['a b a c'] }, { title: 'a b a b a c' })).toBe(true);
+      expect(matches({ keywords: ['a b a c'] }, { title: 'a b a b a b', tags: ['c'] })).toBe(false);
+    });
+
+    it('agrees with a word-by-word scan at every position (generated cases)', () => {
+      let seed = 0x13;
+      const random = (): number => {
+        seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+        return seed / 4_294_967_296;
+      };
+      const words = (n: number): string[] => Array.from({ length: n }, () => (random() < 0.6 ? 'a' : random() < 0.7 ? 'b' : 'c'));
+      const naive = (text: string[], phrase: string[]): boolean =>
+        text.some((_, start) => start + phrase.length <= text.length && phrase.every((word, i) => text[start + i] === word));
+      let found = 0;
+      for (let i = 0; i < 2_000; i++) {
+        const text = words(Math.floor(random() * 12));
+        const phrase = words(2 + Math.floor(random() * 4));
+        const expected = naive(text, phrase);
+        if (expected) found++;
+        expect(matches({ keywords: [phrase.join(' ')] }, { title: text.join(' ') })).toBe(expected);
+      }
+      expect(found).toBeGreaterThan(100);
+    });
+
+    it('finds or misses a 50-word phrase in 25,000 words that nearly match it everywhere (issue 13)', () => {
+      // A scan from every position compared 49 words at each of the 25,000 positions (3 ms a search,
+      // seconds for a posting with a thousand such candidates); the prefix table reads each word once.
+      const phrase = `${'a '.repeat(49)}b`;
+      expect(matches({ keywords: [phrase] }, { description: 'a '.repeat(25_000), tags: ['b'] })).toBe(false);
+      expect(matches({ keywords: [phrase] }, { description: `${'a '.repeat(25_000)}b` })).toBe(true);
     });
   });
 
