@@ -125,14 +125,19 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       redisStop = redis.stop;
     }
     const prefix = options.prefix ?? (process.env.REDIS_KEY_PREFIX || 'rtg');
-    const jwtSecret = options.env?.JWT_SECRET || process.env.JWT_SECRET || randomBytes(32).toString('base64url');
+    const givenSecret = options.env?.JWT_SECRET || process.env.JWT_SECRET;
+    const jwtSecret = givenSecret || randomBytes(32).toString('base64url');
     const internalApiKey = options.env?.INTERNAL_API_KEY || process.env.INTERNAL_API_KEY || randomBytes(18).toString('base64url');
+    const production = (options.env?.NODE_ENV ?? process.env.NODE_ENV) === 'production';
     const shared: Record<string, string> = {
       ...stringEnv(process.env),
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       JWT_SECRET: jwtSecret,
       INTERNAL_API_KEY: internalApiKey,
+      // The gateways share a secret made up for this session (the dev token hint below needs it on
+      // every instance); a secret given from outside gets dev tokens only if DEV_TOKENS says so.
+      ...(givenSecret || production ? {} : { DEV_TOKENS: 'true' }),
       ...options.env,
       HOST: LOOPBACK,
       WORKER_EMBEDDED: 'false',

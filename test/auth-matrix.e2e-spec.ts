@@ -7,7 +7,7 @@ import { randomUserId } from './support/prefix';
 import { testRedisUrl } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse } from './support/sse-client';
-import { startGateway, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
+import { startGateway, TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
 
@@ -55,7 +55,8 @@ describe('authorization matrix', () => {
       ? [['nowhere', (req) => req, '']]
       : [
           ['Authorization: Bearer', (req) => req.set('Authorization', `Bearer ${token}`), ''],
-          ['access_token cookie', (req) => req.set('Cookie', `access_token=${token}`), ''],
+          // As the gateway's own page sends it: elsewhere the cookie does not count (cookie-admission.e2e-spec.ts).
+          ['access_token cookie', (req) => req.set('Cookie', `access_token=${token}`).set('Sec-Fetch-Site', 'same-origin'), ''],
           ['?access_token', (req) => req, `access_token=${encodeURIComponent(token)}`],
         ];
   const withQuery = (path: string, query: string) => (query === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${query}`);
@@ -100,7 +101,7 @@ describe('authorization matrix', () => {
       const token = userToken(randomUserId());
       for (const [path, headers] of [
         ['/api/events', { Authorization: `Bearer ${token}` }],
-        ['/api/events', { Cookie: `access_token=${token}` }],
+        ['/api/events', { Cookie: `access_token=${token}`, 'Sec-Fetch-Site': 'same-origin' }],
         [`/api/events?access_token=${token}`, {}],
       ] as Array<[string, Record<string, string>]>) {
         const stream = await openSse(gateway.url, path, headers);
@@ -131,7 +132,7 @@ describe('authorization matrix', () => {
       const token = userToken(userId);
       expect(await handshake(userId, { auth: { token } })).toBe('connected');
       expect(await handshake(userId, { auth: {}, extraHeaders: { Authorization: `Bearer ${token}` } })).toBe('connected');
-      expect(await handshake(userId, { auth: {}, extraHeaders: { Cookie: `access_token=${token}` } })).toBe('connected');
+      expect(await handshake(userId, { auth: {}, extraHeaders: { Cookie: `access_token=${token}`, Origin: gateway.url } })).toBe('connected');
     });
     it.each(badKinds)('%s → connect_error unauthorized', async (kind) => {
       const userId = randomUserId();
@@ -142,7 +143,7 @@ describe('authorization matrix', () => {
       }
       expect(await handshake(userId, { auth: { token } })).toBe('unauthorized');
       expect(await handshake(userId, { auth: {}, extraHeaders: { Authorization: `Bearer ${token}` } })).toBe('unauthorized');
-      expect(await handshake(userId, { auth: {}, extraHeaders: { Cookie: `access_token=${token}` } })).toBe('unauthorized');
+      expect(await handshake(userId, { auth: {}, extraHeaders: { Cookie: `access_token=${token}`, Origin: gateway.url } })).toBe('unauthorized');
     });
     it("another user's token → never A's notifications, direct chats or personal room", async () => {
       const a = randomUserId('a');
@@ -286,17 +287,76 @@ describe('authorization matrix', () => {
     });
   });
 
+  /** What may be offered instead of Basic auth with ADMIN_PASSWORD: the internal key among them (issue 13). */
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const BAD_ADMIN: Record<string, (req: request.Test) => request.Test> = {
+    missing: (req) => req,
+    'Basic with a wrong password': (req) => req.auth('admin', 'nope'),
+    'the password minus its last character': (req) => req.auth('admin', TEST_ADMIN_PASSWORD.slice(0, -1)),
+    'the password plus a character': (req) => req.auth('admin', `${TEST_ADMIN_PASSWORD}x`),
+    'the password as user name': (req) => req.auth(TEST_ADMIN_PASSWORD, 'x'),
+    'the password as X-Api-Key': (req) => req.set('X-Api-Key', TEST_ADMIN_PASSWORD),
+    'the password as Bearer token': (req) => req.set('Authorization', `Bearer ${TEST_ADMIN_PASSWORD}`),
+    'the internal key as X-Api-Key': (req) => req.set('X-Api-Key', TEST_API_KEY),
+    'the internal key as Basic password': (req) => req.auth('admin', TEST_API_KEY),
+    "a valid user's token": (req) => req.set('Authorization', `Bearer ${userToken(randomUserId())}`),
+    'Basic with an empty password': (req) => req.set('Authorization', basic('admin', '')),
+    'Basic that is not base64': (req) => req.set('Authorization', 'Basic %%%'),
+  };
+  const adminPaths: Array<['get' | 'put', string]> = [
+    ['get', '/admin/queues'],
+    ['get', '/admin/queues/api/queues'],
+    ['put', '/admin/queues/api/queues/job-postings/clean/completed'],
+  ];
+
   describe('Bull Board /admin/queues', () => {
-    it('the internal key (control) → 200 as X-Api-Key or Basic password', async () => {
-      expect((await request(gateway.url).get('/admin/queues').set('X-Api-Key', TEST_API_KEY)).status).toBe(200);
-      expect((await request(gateway.url).get('/admin/queues/api/queues').auth('ops', TEST_API_KEY)).status).toBe(200);
+    it('the admin password (control) → 200 as the Basic password, whatever the user name', async () => {
+      expect((await request(gateway.url).get('/admin/queues').auth('admin', TEST_ADMIN_PASSWORD)).status).toBe(200);
+      expect((await request(gateway.url).get('/admin/queues/api/queues').auth('ops', TEST_ADMIN_PASSWORD)).status).toBe(200);
+      expect((await request(gateway.url).get('/admin/queues/api/queues').set('Authorization', basic('', TEST_ADMIN_PASSWORD))).status).toBe(200);
     });
-    it.each([...keyKinds, 'Basic with a wrong password', 'Basic with the key as user name'])('%s → 401 on the page and the API', async (kind) => {
-      const place = (req: request.Test) =>
-        kind === 'Basic with a wrong password' ? req.auth('ops', 'nope') : kind === 'Basic with the key as user name' ? req.auth(TEST_API_KEY, 'x') : BAD_KEYS[kind](req);
-      for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/api/queues/job-postings/clean/completed']) {
-        const response = await place(path.endsWith('clean/completed') ? request(gateway.url).put(path) : request(gateway.url).get(path));
+    it.each(Object.keys(BAD_ADMIN))('%s → 401 with WWW-Authenticate on the page and the API', async (kind) => {
+      for (const [method, path] of adminPaths) {
+        const response = await BAD_ADMIN[kind](request(gateway.url)[method](path));
         expect({ path, status: response.status }).toEqual({ path, status: 401 });
+        expect(response.headers['www-authenticate']).toMatch(/^Basic realm="queues"/);
+      }
+    });
+    it('ADMIN_PASSWORD unset → 401 to everyone, the internal key and the would-be password included', async () => {
+      const closed = await startGateway({ env: { ADMIN_PASSWORD: '' } });
+      try {
+        for (const place of [...Object.values(BAD_ADMIN), (req: request.Test) => req.auth('admin', TEST_ADMIN_PASSWORD)]) {
+          for (const [method, path] of adminPaths) {
+            const response = await place(request(closed.url)[method](path));
+            expect({ path, status: response.status }).toEqual({ path, status: 401 });
+            expect(response.headers['www-authenticate']).toMatch(/^Basic realm="queues"/);
+          }
+        }
+      } finally {
+        await closed.close();
+      }
+    });
+    it('sends no CORS headers, even to an origin in CORS_ORIGINS', async () => {
+      const origin = 'https://app.example';
+      const withCors = await startGateway({ env: { CORS_ORIGINS: origin } });
+      try {
+        // Control: the same origin does get CORS on the API, so a missing header below is not a broken probe.
+        const api = await request(withCors.url).get('/health').set('Origin', origin);
+        expect(api.headers['access-control-allow-origin']).toBe(origin);
+        const noCors = (headers: Record<string, unknown>) => Object.keys(headers).filter((name) => name.startsWith('access-control-'));
+        for (const path of ['/admin/queues', '/admin/queues/api/queues', '/ADMIN/queues', '/admin/']) {
+          const page = await request(withCors.url).get(path).set('Origin', origin).auth('admin', TEST_ADMIN_PASSWORD);
+          expect({ path, cors: noCors(page.headers) }).toEqual({ path, cors: [] });
+          const preflight = await request(withCors.url)
+            .options(path)
+            .set('Origin', origin)
+            .set('Access-Control-Request-Method', 'PUT')
+            .set('Access-Control-Request-Headers', 'authorization');
+          expect({ path, cors: noCors(preflight.headers) }).toEqual({ path, cors: [] });
+        }
+        expect((await request(withCors.url).get('/admin/queues').set('Origin', origin).auth('admin', TEST_ADMIN_PASSWORD)).status).toBe(200);
+      } finally {
+        await withCors.close();
       }
     });
   });
@@ -338,8 +398,11 @@ describe('authorization matrix', () => {
       expect(await redis.exists(`${gateway.config.redisKeyPrefix}:saved-searches:{${victim}}`)).toBe(0);
     });
 
-    it('a JSON body (which needs a preflight cross-site) from the same client still works', async () => {
-      const response = await request(gateway.url).post('/api/saved-searches').set('Cookie', `access_token=${userToken(randomUserId())}`).send({ keywords: ['go'] });
+    it('a JSON body (which needs a preflight cross-site) from the gateway’s own page still works', async () => {
+      const response = await request(gateway.url)
+        .post('/api/saved-searches')
+        .set({ Cookie: `access_token=${userToken(randomUserId())}`, Origin: gateway.url })
+        .send({ keywords: ['go'] });
       expect(response.status).toBe(201);
     });
   });
@@ -356,6 +419,7 @@ describe('authorization matrix', () => {
       expect(headers['referrer-policy']).toBe('no-referrer');
       expect(headers['strict-transport-security']).toMatch(/^max-age=\d+/);
       expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(headers['cross-origin-resource-policy']).toBe('same-origin');
       expect(headers['x-powered-by']).toBeUndefined();
     };
 
@@ -370,11 +434,12 @@ describe('authorization matrix', () => {
       }
     });
 
-    it('are on the SSE stream as far as they bind a non-document (nosniff, HSTS), which keeps its own headers, no compression and unbuffered delivery', async () => {
+    it('are on the SSE stream as far as they bind a non-document (nosniff, CORP, HSTS), which keeps its own headers, no compression and unbuffered delivery', async () => {
       const userId = randomUserId();
       const stream = await openSse(gateway.url, '/api/events', { Authorization: `Bearer ${userToken(userId)}`, 'Accept-Encoding': 'gzip, br' });
       try {
         expect(stream.headers['x-content-type-options']).toBe('nosniff');
+        expect(stream.headers['cross-origin-resource-policy']).toBe('same-origin');
         expect(stream.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
         expect(stream.headers['x-powered-by']).toBeUndefined();
         // Document-only headers are left out: each is held for the life of the connection.

@@ -72,6 +72,8 @@ function ensureDemoBuilt(): void {
     REDIS_URL: testRedisUrl(),
     REDIS_KEY_PREFIX: prefix,
     JWT_SECRET: TEST_JWT_SECRET,
+    // The page signs in with dev tokens, which a real JWT_SECRET only allows by opt-in.
+    DEV_TOKENS: 'true',
     INTERNAL_API_KEY: TEST_API_KEY,
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -452,7 +454,7 @@ function ensureDemoBuilt(): void {
   }, 120_000);
 
   it('in production still loads, and explains that dev tokens are disabled', async () => {
-    const production = start(env(0, { NODE_ENV: 'production', WORKER_EMBEDDED: 'false' }));
+    const production = start(env(0, { NODE_ENV: 'production', DEV_TOKENS: 'false', WORKER_EMBEDDED: 'false' }));
     const productionUrl = `http://127.0.0.1:${await production.waitForListening()}`;
     try {
       expect((await request(productionUrl).post('/api/dev/token').send({ userId: alice })).status).toBe(404);

@@ -85,7 +85,7 @@ describe('fuzz: HTTP edges', () => {
   };
 
   beforeAll(async () => {
-    gateway = await startGateway({ env: { SSE_HEARTBEAT_MS: '60000' } });
+    gateway = await startGateway({ env: { SSE_HEARTBEAT_MS: '60000', DEV_TOKENS: 'true' } });
     prefix = gateway.config.redisKeyPrefix;
     redis = new Redis(testRedisUrl());
   });

@@ -4,7 +4,7 @@ import { runApp } from './support/gateway-process';
 import { randomUserId } from './support/prefix';
 import { testRedisUrl } from './support/redis';
 import { openSse, type RawSseStream } from './support/sse-client';
-import { startGateway, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
+import { startGateway, TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
 
@@ -201,12 +201,13 @@ describe('job-match pipeline', () => {
       expect(metrics.text).toMatch(/rtg_jobs_processed_total\{queue="job-postings",result="failed"\} [1-9]/);
     });
 
-    it('serves Bull Board at /admin/queues only with the internal key', async () => {
+    it('serves Bull Board at /admin/queues only with ADMIN_PASSWORD', async () => {
       expect((await request(gateway.url).get('/admin/queues')).status).toBe(401);
-      expect((await request(gateway.url).get('/admin/queues').set('X-Api-Key', 'wrong')).status).toBe(401);
-      const page = await request(gateway.url).get('/admin/queues').set('X-Api-Key', TEST_API_KEY);
+      expect((await request(gateway.url).get('/admin/queues').auth('admin', 'wrong')).status).toBe(401);
+      expect((await request(gateway.url).get('/admin/queues').set('X-Api-Key', TEST_API_KEY)).status).toBe(401);
+      const page = await request(gateway.url).get('/admin/queues').auth('admin', TEST_ADMIN_PASSWORD);
       expect(page.status).toBe(200);
-      const api = await request(gateway.url).get('/admin/queues/api/queues').auth('ops', TEST_API_KEY);
+      const api = await request(gateway.url).get('/admin/queues/api/queues').auth('admin', TEST_ADMIN_PASSWORD);
       expect(api.status).toBe(200);
       expect(JSON.stringify(api.body)).toContain('job-postings');
     });

@@ -1,8 +1,12 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import request from 'supertest';
+import { QUEUES } from '@app/notifications';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
+import { waitFor } from './support/wait-for';
 
 describe('REST', () => {
   let gateway: TestGateway;
@@ -15,7 +19,7 @@ describe('REST', () => {
   };
 
   beforeAll(async () => {
-    gateway = await startGateway({ env: { HISTORY_MAX_PER_USER: '50' } });
+    gateway = await startGateway({ env: { HISTORY_MAX_PER_USER: '50', DEV_TOKENS: 'true' } });
   });
 
   afterAll(async () => {
@@ -50,6 +54,17 @@ describe('REST', () => {
       expect((await list(userId)).items.map((item) => item.id)).toEqual([first, otherKey]);
       const metrics = await api().get('/metrics');
       expect(metrics.text).toMatch(/^rtg_notifications_published_total \d+$/m);
+    });
+
+    it('keeps the idempotency keys of two users apart when ids and keys hold "}:" (issue 13)', async () => {
+      // User `a` with key `b}:c` and user `a}:b` with key `c` once shared one Redis key.
+      const a = randomUserId('a');
+      const first = await publish(gateway.url, a, 'job-match', { for: 'a' }, 'b}:c');
+      const second = await publish(gateway.url, `${a}}:b`, 'job-match', { for: 'a}:b' }, 'c');
+      expect(second).not.toBe(first);
+      expect((await list(`${a}}:b`)).items).toEqual([expect.objectContaining({ id: second, data: { for: 'a}:b' } })]);
+      expect((await list(a)).items).toEqual([expect.objectContaining({ id: first, data: { for: 'a' } })]);
+      expect(await publish(gateway.url, `${a}}:b`, 'job-match', {}, 'c')).toBe(second);
     });
 
     it.each([
@@ -181,6 +196,32 @@ describe('REST', () => {
     });
   });
 
+  describe('POST /api/saved-searches', () => {
+    it('holds the cap of 100 searches under 150 concurrent creates (issue 13)', async () => {
+      const userId = randomUserId();
+      // fetch over connections opened beforehand sends the 150 at once; new connections (and supertest's) trickle in.
+      const open = await Promise.all(Array.from({ length: 150 }, () => fetch(`${gateway.url}/api/saved-searches`, { headers: asUser(userId) })));
+      await Promise.all(open.map((response) => response.arrayBuffer()));
+      const responses = await Promise.all(
+        Array.from({ length: 150 }, async (_, i) => {
+          const response = await fetch(`${gateway.url}/api/saved-searches`, {
+            method: 'POST',
+            headers: { ...asUser(userId), 'Content-Type': 'application/json' },
+            body: JSON.stringify({ keywords: [`word${i}`] }),
+          });
+          return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+        }),
+      );
+      expect(responses.filter((response) => response.status === 201).length).toBe(100);
+      for (const refused of responses.filter((response) => response.status !== 201)) {
+        expect(refused.status).toBe(400);
+        expect(refused.body).toMatchObject({ statusCode: 400, field: 'body', message: expect.stringContaining('at most 100') });
+      }
+      const listed = await api().get('/api/saved-searches').set(asUser(userId));
+      expect(listed.body.items).toHaveLength(100);
+    });
+  });
+
   describe('identity', () => {
     it('issues dev tokens that work on the user endpoints', async () => {
       const userId = randomUserId();
@@ -250,6 +291,25 @@ describe('REST', () => {
         'process_resident_memory_bytes',
       ]) {
         expect(response.text).toContain(name);
+      }
+    });
+
+    it('answers 50 concurrent scrapes with at most two rounds of queue counts, fresh again a second later (issue 13)', async () => {
+      const queues = [QUEUES.jobPostings, QUEUES.notifications].map((name) => gateway.app.get<Queue>(getQueueToken(name)));
+      const spies = queues.map((queue) => jest.spyOn(queue, 'getJobCounts'));
+      const calls = () => spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+      try {
+        const scrapes = await Promise.all(Array.from({ length: 50 }, () => api().get('/metrics')));
+        for (const scrape of scrapes) {
+          expect(scrape.status).toBe(200);
+          expect(scrape.text).toMatch(/^rtg_queue_jobs\{queue="job-postings",state="waiting"\} \d+$/m);
+        }
+        // One round, or two when a count from an earlier scrape expired in the middle (none when it is still fresh).
+        expect(calls()).toBeLessThanOrEqual(2 * queues.length);
+        const before = calls();
+        await waitFor(async () => (await api().get('/metrics')).status === 200 && calls() > before, 'a scrape to count the queues again', 5_000, 200);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
       }
     });
   });

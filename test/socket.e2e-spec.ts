@@ -64,7 +64,7 @@ describe('Socket.IO', () => {
       const token = userToken(userId);
       const byAuth = await connect(userId, { token });
       const byHeader = await connect(userId, { auth: {}, extraHeaders: { Authorization: `Bearer ${token}` }, transports: ['polling'] });
-      const byCookie = await connect(userId, { auth: {}, extraHeaders: { Cookie: `access_token=${token}` }, transports: ['polling'] });
+      const byCookie = await connect(userId, { auth: {}, extraHeaders: { Cookie: `access_token=${token}`, 'Sec-Fetch-Site': 'same-origin' }, transports: ['polling'] });
       const id = await publish(gateway.url, userId);
       for (const client of [byAuth, byHeader, byCookie]) expect((await client.waitForEvent<Notification>('job-match'))[0].id).toBe(id);
     });

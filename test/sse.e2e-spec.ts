@@ -109,7 +109,8 @@ describe('SSE: GET /api/events', () => {
       const userId = randomUserId();
       const token = userToken(userId);
       const byHeader = await openSse(gateway.url, '/api/events', { Authorization: `Bearer ${token}` });
-      const byCookie = await openSse(gateway.url, '/api/events', { Cookie: `theme=dark; access_token=${token}` });
+      // The cookie counts on a request of the gateway's own page (see cookie-admission.e2e-spec.ts).
+      const byCookie = await openSse(gateway.url, '/api/events', { Cookie: `theme=dark; access_token=${token}`, 'Sec-Fetch-Site': 'same-origin' });
       const byQuery = await openSse(gateway.url, `/api/events?access_token=${token}`);
       streams.push(byHeader, byCookie, byQuery);
       const id = await publish(gateway.url, userId);
@@ -358,7 +359,7 @@ describe('SSE: GET /api/events', () => {
 
     it('reads the access_token cookie as cookie-parser does, ignoring other cookies', async () => {
       const userId = randomUserId();
-      const stream = await openSse(gateway.url, '/api/events', { Cookie: `a=1; access_token=${userToken(userId)}; b="2"` });
+      const stream = await openSse(gateway.url, '/api/events', { Cookie: `a=1; access_token=${userToken(userId)}; b="2"`, 'Sec-Fetch-Site': 'same-origin' });
       streams.push(stream);
       expect(stream.status).toBe(200);
       const id = await publish(gateway.url, userId);

@@ -81,7 +81,7 @@ describe('Unicode user ids on every channel', () => {
   };
 
   beforeAll(async () => {
-    gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true' } });
+    gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true', DEV_TOKENS: 'true' } });
     redis = new Redis(testRedisUrl());
     queue = new Queue(QUEUES.notifications, { connection: { url: testRedisUrl() }, prefix: gateway.config.redisKeyPrefix });
   });
@@ -102,7 +102,7 @@ describe('Unicode user ids on every channel', () => {
       const userId = fresh(base);
       const token = userToken(userId);
       const byHeader = await sse('', { Authorization: `Bearer ${token}` });
-      const byCookie = await sse('', { Cookie: `access_token=${token}` });
+      const byCookie = await sse('', { Cookie: `access_token=${token}`, 'Sec-Fetch-Site': 'same-origin' });
       const byQuery = await sse(`?access_token=${encodeURIComponent(token)}`, {});
       for (const stream of [byHeader, byCookie, byQuery]) expect(stream.status).toBe(200);
       const byAuth = await socket(userId, { token });

@@ -9,6 +9,7 @@ import { deletePrefix, testRedisUrl } from './redis';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 export const TEST_API_KEY = 'test-internal-api-key';
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
 
 export interface TestGateway {
   app: NestExpressApplication;
@@ -36,6 +37,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
     REDIS_KEY_PREFIX: prefix,
     JWT_SECRET: TEST_JWT_SECRET,
     INTERNAL_API_KEY: TEST_API_KEY,
+    ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     PORT: '0',
     HOST: '127.0.0.1',
     WORKER_EMBEDDED: 'false',

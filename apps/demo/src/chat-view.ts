@@ -95,7 +95,7 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
         if (room === null) {
           const roomId = roomInput.value.trim();
           // The room's events count from before the request goes out: the server joins the socket,
-          // then lists the members and announces us, so presence and chat from that moment on can
+          // announces us, then lists the members, so presence and chat from that moment on can
           // reach this page before the ack does.
           clearRoomState();
           joining = roomId;

@@ -21,7 +21,7 @@ function describeSearch(search: SavedSearch): string {
 
 function errorText(error: unknown): string {
   if (error instanceof ApiError && error.status === 401 && /X-Api-Key|INTERNAL_API_KEY/.test(error.message)) {
-    return `401: ${error.message}. Posting jobs is for internal services: start the gateway with INTERNAL_API_KEY=dev-key npm start, or enter the key it runs with.`;
+    return `401: ${error.message}. Posting jobs is for internal services: enter the key the gateway runs with (npm start prints the one it made up for this run: INTERNAL_API_KEY=…).`;
   }
   if (error instanceof ApiError) return `${error.status}: ${error.message}`;
   return `The gateway did not answer (${error instanceof Error ? error.message : String(error)}).`;

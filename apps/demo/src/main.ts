@@ -77,7 +77,7 @@ async function signInWithDevToken(userId: string): Promise<void> {
   } catch (error) {
     showError(
       error instanceof ApiError && error.status === 404
-        ? 'POST /api/dev/token is disabled on this gateway (NODE_ENV=production): sign in with a user token instead.'
+        ? 'POST /api/dev/token is disabled on this gateway (NODE_ENV=production, or JWT_SECRET without DEV_TOKENS=true): sign in with a user token instead.'
         : `Could not get a dev token: ${error instanceof Error ? error.message : String(error)}`,
     );
   }

@@ -5,6 +5,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { APP_CONFIG, type AppConfig } from '@app/notifications';
 import { EventStreamRoute } from './events/event-stream.route';
 import { HttpErrorFilter } from './http-error.filter';
+import { isAdminPath } from './jobs/queue-dashboard.middleware';
 import { jsonBodiesOnly } from './json-only.middleware';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { createValidationPipe } from './validation.pipe';
@@ -60,5 +61,10 @@ export function configureGatewayApp(app: NestExpressApplication): void {
   app.useGlobalPipes(createValidationPipe());
   app.useWebSocketAdapter(new RedisIoAdapter(app));
   const { corsOrigins } = app.get<AppConfig>(APP_CONFIG);
-  if (corsOrigins.length > 0) app.enableCors({ origin: [...corsOrigins], credentials: true });
+  if (corsOrigins.length > 0) {
+    const cors = { origin: [...corsOrigins], credentials: true };
+    // Bull Board is for operators in a browser tab of its own, never for another origin's script:
+    // `origin: false` makes the cors middleware add nothing, preflights included.
+    app.enableCors((request, callback) => callback(null, isAdminPath(request) ? { origin: false } : cors));
+  }
 }

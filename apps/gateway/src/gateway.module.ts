@@ -14,14 +14,18 @@ import { LiveConnections } from './connections/live-connections';
 import { DemoController } from './demo/demo.controller';
 import { EventStreamRoute } from './events/event-stream.route';
 import { JobsController } from './jobs/jobs.controller';
-import { queueDashboardGuard } from './jobs/queue-dashboard.middleware';
+import { QUEUE_DASHBOARD_ROUTE, queueDashboardGuard } from './jobs/queue-dashboard.middleware';
 import { SseConnections } from './events/sse-connections';
 import { NotificationsController } from './notifications/notifications.controller';
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './ops/metrics.controller';
 import { RedisHealthIndicator } from './ops/redis.health';
+import { DirectChatLimiter } from './realtime/direct-chat.limiter';
 import { RealtimeGateway } from './realtime/realtime.gateway';
+import { RoomMembers } from './realtime/room-members';
+import { RoomMembership } from './realtime/room-membership';
 import { RoomPresence } from './realtime/room-presence';
+import { RoomTraffic } from './realtime/room-traffic';
 import { SavedSearchesController } from './saved-searches/saved-searches.controller';
 
 /** The gateway process: every channel adapter over the notifications library. */
@@ -41,7 +45,7 @@ export class GatewayModule {
         }),
         TerminusModule.forRoot({ logger: false }),
         JobMatchingModule.forRoot(config, { worker: config.workerEmbedded }),
-        BullBoardModule.forRoot({ route: '/admin/queues', adapter: ExpressAdapter, middleware: queueDashboardGuard(config.internalApiKey) }),
+        BullBoardModule.forRoot({ route: QUEUE_DASHBOARD_ROUTE, adapter: ExpressAdapter, middleware: queueDashboardGuard(config.adminPassword) }),
         BullBoardModule.forFeature({ name: QUEUES.jobPostings, adapter: BullMQAdapter }, { name: QUEUES.notifications, adapter: BullMQAdapter }),
       ],
       controllers: [
@@ -50,7 +54,7 @@ export class GatewayModule {
         MetricsController,
         SavedSearchesController,
         JobsController,
-        ...(config.production ? [] : [DevTokenController]),
+        ...(config.devTokens ? [DevTokenController] : []),
         DemoController,
       ],
       providers: [
@@ -63,6 +67,10 @@ export class GatewayModule {
         RedisHealthIndicator,
         RealtimeGateway,
         RoomPresence,
+        RoomMembers,
+        RoomMembership,
+        RoomTraffic,
+        DirectChatLimiter,
       ],
     };
   }

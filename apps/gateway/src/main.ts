@@ -18,8 +18,15 @@ async function bootstrap(): Promise<void> {
   if (config.jwtSecretGenerated) {
     log.warn('JWT_SECRET is not set: using a random per-process secret. Tokens will not survive a restart or work on other instances.');
   }
+  if (config.devTokens) {
+    const why = config.jwtSecretGenerated ? 'JWT_SECRET is not set' : 'DEV_TOKENS=true';
+    log.warn(`POST /api/dev/token is on (${why}): whoever reaches ${config.host} can sign in here as any user.`);
+  }
   if (config.internalApiKey === null) {
     log.warn('INTERNAL_API_KEY is not set: internal endpoints (POST /api/notifications) answer 401.');
+  }
+  if (config.adminPassword === null) {
+    log.warn('ADMIN_PASSWORD is not set: Bull Board at /admin/queues answers 401.');
   }
   await app.listen(config.port, config.host);
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -117,7 +117,8 @@ export interface ClientToServerEventMap {
   chat: { payload: { roomId: string; content: string } | { recipientId: string; content: string }; ack: SocketAck<{ id: string }> };
   typing: { payload: { roomId: string; isTyping: boolean }; ack: SocketAck };
   'cursor-move': { payload: { roomId: string; x: number; y: number }; ack: SocketAck };
-  'auth:refresh': { payload: { token: string }; ack: SocketAck<{ expiresAt: string | null }> };
+  /** `left`: rooms the new token's `rooms` claim no longer grants (ROOM_ACCESS=claim), which the socket has left; absent when none. */
+  'auth:refresh': { payload: { token: string }; ack: SocketAck<{ expiresAt: string | null; left?: string[] }> };
 }
 
 /** The same map in socket.io's typed-events form (payload, then the ack callback). */

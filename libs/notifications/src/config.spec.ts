@@ -120,6 +120,7 @@ describe('loadConfig', () => {
     ['PORT', '1\n2'],
     ['CORS_ORIGINS', 'app.example.com'],
     ['CORS_ORIGINS', 'https://ok.example.com, *'],
+    ['DEV_TOKENS', 'yes'],
   ])('rejects %s=%j with a one-line ConfigError naming it', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
@@ -153,6 +154,56 @@ describe('loadConfig', () => {
     ['DRAIN_PERCENT_PER_SECOND', '101'],
   ])('refuses %s=%p, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
+  });
+
+  it('reads ROOM_ACCESS: open by default, or claim', () => {
+    expect(loadConfig({}).roomAccess).toBe('open');
+    expect(loadConfig({ ROOM_ACCESS: 'claim' }).roomAccess).toBe('claim');
+    expect(configError({ ROOM_ACCESS: 'closed' }).message).toBe('ROOM_ACCESS: must be open or claim (got "closed")');
+  });
+
+  describe('DEV_TOKENS: POST /api/dev/token only where its tokens cannot be trusted elsewhere, or by opt-in', () => {
+    it.each([
+      [{}, true],
+      [{ NODE_ENV: 'staging' }, true],
+      [{ JWT_SECRET: 'a-real-secret' }, false],
+      [{ JWT_SECRET: 'a-real-secret', NODE_ENV: 'staging' }, false],
+      [{ JWT_SECRET: 'a-real-secret', NODE_ENV: 'prod' }, false],
+      [{ JWT_SECRET: 'a-real-secret', DEV_TOKENS: 'false' }, false],
+      [{ JWT_SECRET: 'a-real-secret', DEV_TOKENS: 'true' }, true],
+      [{ JWT_SECRET: 'a-real-secret', DEV_TOKENS: '1', NODE_ENV: 'staging' }, true],
+      [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }, false],
+      [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DEV_TOKENS: 'false' }, false],
+    ])('%j → devTokens %s', (env, expected) => {
+      expect(loadConfig(env).devTokens).toBe(expected);
+    });
+
+    it.each([['true'], ['1']])('refuses DEV_TOKENS=%s with NODE_ENV=production in one line', (value) => {
+      const error = configError({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DEV_TOKENS: value });
+      expect(error.message).toBe(`DEV_TOKENS: must not be true when NODE_ENV=production (got "${value}")`);
+    });
+  });
+
+  describe('ADMIN_PASSWORD', () => {
+    it('is unset by default, and read as given', () => {
+      expect(loadConfig({}).adminPassword).toBeNull();
+      expect(loadConfig({ ADMIN_PASSWORD: '' }).adminPassword).toBeNull();
+      expect(loadConfig({ ADMIN_PASSWORD: 'short is fine outside production' }).adminPassword).toBe('short is fine outside production');
+    });
+
+    it('must differ from INTERNAL_API_KEY', () => {
+      expect(configError({ INTERNAL_API_KEY: 'same-value', ADMIN_PASSWORD: 'same-value' }).message).toBe(
+        'ADMIN_PASSWORD: must differ from INTERNAL_API_KEY',
+      );
+    });
+
+    it('must be at least 16 characters when NODE_ENV=production', () => {
+      const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+      expect(configError({ ...production, ADMIN_PASSWORD: 'p'.repeat(15) }).message).toBe(
+        'ADMIN_PASSWORD: must be at least 16 characters when NODE_ENV=production',
+      );
+      expect(loadConfig({ ...production, ADMIN_PASSWORD: 'p'.repeat(16) }).adminPassword).toBe('p'.repeat(16));
+    });
   });
 
   it('gives a readable reason for a bad value', () => {

@@ -13,6 +13,13 @@ export interface AppConfig {
   /** True when no JWT_SECRET was given and a random per-process one is in use. */
   readonly jwtSecretGenerated: boolean;
   readonly internalApiKey: string | null;
+  /**
+   * Whether `POST /api/dev/token` exists: outside production, and only with a
+   * per-process secret (its tokens are trusted nowhere else) or DEV_TOKENS=true.
+   */
+  readonly devTokens: boolean;
+  /** Basic-auth password of Bull Board at /admin/queues; null: nobody gets in. */
+  readonly adminPassword: string | null;
   readonly sseHeartbeatMs: number;
   readonly sseRetryMs: number;
   readonly historyMaxPerUser: number;
@@ -27,6 +34,8 @@ export interface AppConfig {
   readonly maxConnectionsPerInstance: number;
   /** Share of the live connections closed per second on shutdown. */
   readonly drainPercentPerSecond: number;
+  /** `open`: any user may join any room id; `claim`: only rooms the token's `rooms` claim lists. */
+  readonly roomAccess: 'open' | 'claim';
 }
 
 /** A bad variable: the message is one line that names it. */
@@ -87,6 +96,8 @@ const variables = {
   MAX_CONNECTIONS_PER_INSTANCE: { schema: integer(1, 10_000_000), fallback: '20000' },
   // At least 15%/s: at most 7 waves, the last 6 s after SIGTERM, leaving the worker and Redis 3.5 s of the 10 s deadline.
   DRAIN_PERCENT_PER_SECOND: { schema: integer(15, 100), fallback: '25' },
+  DEV_TOKENS: { schema: boolean, fallback: 'false' },
+  ROOM_ACCESS: { schema: z.enum(['open', 'claim'], { error: 'must be open or claim' }), fallback: 'open' },
 } as const;
 
 function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]['schema']> {
@@ -120,6 +131,21 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('INTERNAL_API_KEY: must be at least 16 characters when NODE_ENV=production');
   }
 
+  // Dev tokens signed with a real secret would let anyone sign in as anyone: never in production.
+  const devTokensOptIn = read(env, 'DEV_TOKENS');
+  if (devTokensOptIn && production) {
+    throw new ConfigError(`DEV_TOKENS: must not be true when NODE_ENV=production (got ${JSON.stringify(env.DEV_TOKENS)})`);
+  }
+
+  const adminPassword = env.ADMIN_PASSWORD === undefined || env.ADMIN_PASSWORD === '' ? null : env.ADMIN_PASSWORD;
+  if (adminPassword !== null && production && adminPassword.length < 16) {
+    throw new ConfigError('ADMIN_PASSWORD: must be at least 16 characters when NODE_ENV=production');
+  }
+  // Its own credential: a publisher holding the internal key must not get the board's delete buttons too.
+  if (adminPassword !== null && adminPassword === internalApiKey) {
+    throw new ConfigError('ADMIN_PASSWORD: must differ from INTERNAL_API_KEY');
+  }
+
   return Object.freeze({
     nodeEnv,
     production,
@@ -130,6 +156,8 @@ export function loadConfig(env: Env): AppConfig {
     jwtSecret: jwtSecret || randomBytes(32).toString('base64url'),
     jwtSecretGenerated: !jwtSecret,
     internalApiKey,
+    devTokens: !production && (!jwtSecret || devTokensOptIn),
+    adminPassword,
     sseHeartbeatMs: read(env, 'SSE_HEARTBEAT_MS'),
     sseRetryMs: read(env, 'SSE_RETRY_MS'),
     historyMaxPerUser: read(env, 'HISTORY_MAX_PER_USER'),
@@ -139,6 +167,7 @@ export function loadConfig(env: Env): AppConfig {
     maxConnectionsPerUser: read(env, 'MAX_CONNECTIONS_PER_USER'),
     maxConnectionsPerInstance: read(env, 'MAX_CONNECTIONS_PER_INSTANCE'),
     drainPercentPerSecond: read(env, 'DRAIN_PERCENT_PER_SECOND'),
+    roomAccess: read(env, 'ROOM_ACCESS'),
   });
 }
 

@@ -34,8 +34,10 @@ export { type FeedOptions, type FeedSink, FeedSubscription, NotificationFeed } f
 export { type ResetReason, resumePoint, type ResumePoint, UNREADABLE_CURSOR } from './resume-point';
 /** The one write path. */
 export { NotificationService } from './notification.service';
-/** History reads (polling) and appends. */
-export { type AppendResult, type HistoryPage, NotificationStore, type StreamPosition } from './notification.store';
+/** History reads (polling) and appends; a history expires HISTORY_TTL_MS after its newest notification. */
+export { type AppendResult, HISTORY_TTL_MS, type HistoryPage, NotificationStore, type StreamPosition } from './notification.store';
+/** Limits kept in Redis, shared by every instance: one script per check. */
+export { type RateBucket, RateLimiter } from './rate-limit/rate-limiter';
 /** The Nest module that provides all of the above. */
 export { NotificationsModule } from './notifications.module';
 /** Redis connections and key building. */

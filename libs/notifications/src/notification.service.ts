@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RealtimeMetrics } from './metrics/realtime.metrics';
 import { assertNotificationInput } from './notification';
 import { AppendResult, NotificationStore } from './notification.store';
+import type { RateBucket } from './rate-limit/rate-limiter';
 import { RedisConnections } from './redis/redis-connections';
 
 /**
@@ -18,10 +19,20 @@ export class NotificationService {
   ) {}
 
   async publish(input: unknown): Promise<AppendResult> {
+    // Without buckets nothing can refuse it.
+    return (await this.publishWithin(input, [])) as AppendResult;
+  }
+
+  /**
+   * Publishes only if every bucket has room, taking from each in the same
+   * atomic step as the store (the buckets' keys in the recipient's hash slot);
+   * null, with nothing stored or sent, when one is full.
+   */
+  async publishWithin(input: unknown, buckets: readonly RateBucket[]): Promise<AppendResult | null> {
     const notification = assertNotificationInput(input);
     this.redis.assertConnected({ subscriber: false });
-    const result = await this.store.append(notification, new Date());
-    if (!result.duplicate) this.metrics.published.inc();
+    const result = await this.store.append(notification, new Date(), buckets);
+    if (result !== null && !result.duplicate) this.metrics.published.inc();
     return result;
   }
 }

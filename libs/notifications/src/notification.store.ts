@@ -2,11 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config';
 import { NotificationInput } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
+import { bucketArgs, type RateBucket, TAKE_BUCKETS_LUA } from './rate-limit/rate-limiter';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 import type { CursorCheck } from './resume-point';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * A user's history is deleted a day after its newest notification: an id that
+ * nobody ever reads (a typo, a probe, direct chats to made-up ids) must not
+ * keep its keys for good. A cursor into a history that expired is then an
+ * unknown cursor (see resumePoint).
+ */
+export const HISTORY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /*
  * Store and publish in one script: the XADD that assigns the id and the PUBLISH
@@ -16,16 +24,23 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  * checked and recorded in the same step, so a retried publish stores nothing.
  * Before trimming, the newest id about to be trimmed is recorded: XADD MAXLEN
  * does not update the stream's max-deleted-entry-id, and a resume point older
- * than that id has lost notifications.
+ * than that id has lost notifications. Rate buckets of the recipient (direct
+ * chat) are taken in the same step, so nothing over a limit is ever stored,
+ * and a duplicate costs no budget. The expiry is set last: SET on the
+ * watermark clears it, and every append renews it.
  *
- * KEYS: stream, trimmed-watermark [, idempotency]   ARGV: maxlen, type, body, channel, ttl
+ * KEYS: stream, trimmed-watermark [, idempotency] [, bucket...]   (all in the user's slot)
+ * ARGV: maxlen, type, body, channel, idempotency-ttl, history-ttl-ms, has-idempotency (0|1) [, bucket triples]
  * body is the notification JSON without its opening "{" and its id.
+ * Returns {id, 0}, {first id, 1} for a duplicate, or {'', 2} when over a bucket.
  */
-const APPEND_SCRIPT = `
-if #KEYS == 3 then
+const APPEND_SCRIPT = `${TAKE_BUCKETS_LUA}
+local idempotent = tonumber(ARGV[7])
+if idempotent == 1 then
   local previous = redis.call('GET', KEYS[3])
   if previous then return {previous, 1} end
 end
+if #KEYS > 2 + idempotent and not take_buckets(3 + idempotent, 8) then return {'', 2} end
 local max = tonumber(ARGV[1])
 local length = redis.call('XLEN', KEYS[1])
 if length >= max then
@@ -33,7 +48,9 @@ if length >= max then
   redis.call('SET', KEYS[2], trimmed[#trimmed][1])
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', max, '*', 't', ARGV[2], 'n', ARGV[3])
-if #KEYS == 3 then redis.call('SET', KEYS[3], id, 'EX', ARGV[5]) end
+if idempotent == 1 then redis.call('SET', KEYS[3], id, 'EX', ARGV[5]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[2] .. ' {"id":"' .. id .. '",' .. ARGV[3])
 return {id, 0}
 `;
@@ -136,8 +153,12 @@ export class NotificationStore {
     this.redis.defineCommand('rtgRead', { lua: READ_SCRIPT });
   }
 
-  /** Stores and fans out one validated notification. */
-  async append(input: NotificationInput, createdAt: Date): Promise<AppendResult> {
+  /**
+   * Stores and fans out one validated notification, if every bucket (keys in
+   * the user's hash slot) has room for it, taking from each; null, with
+   * nothing stored or sent, when one has not (never without buckets).
+   */
+  async append(input: NotificationInput, createdAt: Date, buckets: readonly RateBucket[] = []): Promise<AppendResult | null> {
     const body = JSON.stringify({
       type: input.type,
       userId: input.userId,
@@ -146,7 +167,9 @@ export class NotificationStore {
     }).slice(1);
     const keys = [this.keys.userStream(input.userId), this.keys.trimmedWatermark(input.userId)];
     if (input.idempotencyKey) keys.push(this.keys.idempotency(input.userId, input.idempotencyKey));
-    const [id, duplicate] = await this.redis.rtgAppend(
+    const idempotent = keys.length - 2;
+    for (const bucket of buckets) keys.push(bucket.key);
+    const [id, outcome] = await this.redis.rtgAppend(
       keys.length,
       ...keys,
       this.config.historyMaxPerUser,
@@ -154,8 +177,12 @@ export class NotificationStore {
       body,
       this.keys.userChannel(input.userId),
       IDEMPOTENCY_TTL_SECONDS,
+      HISTORY_TTL_MS,
+      idempotent,
+      ...bucketArgs(buckets),
     );
-    return { id, duplicate: duplicate === 1 };
+    if (outcome === 2) return null;
+    return { id, duplicate: outcome === 1 };
   }
 
   /**

@@ -5,6 +5,7 @@ import { NotificationFanout } from './notification.fanout';
 import { NotificationFeed } from './notification.feed';
 import { NotificationService } from './notification.service';
 import { NotificationStore } from './notification.store';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 
@@ -24,6 +25,7 @@ export class NotificationsModule {
         NotificationFanout,
         NotificationFeed,
         NotificationService,
+        RateLimiter,
       ],
       exports: [
         APP_CONFIG,
@@ -34,6 +36,7 @@ export class NotificationsModule {
         NotificationFanout,
         NotificationFeed,
         NotificationService,
+        RateLimiter,
       ],
     };
   }

@@ -11,7 +11,7 @@ export class DevTokenRequest {
   userId!: string;
 }
 
-/** Mints user tokens for the demo page and local trials. Only mounted when NODE_ENV is not production. */
+/** Mints user tokens for the demo page and local trials. Mounted only when `config.devTokens` (see DEV_TOKENS). */
 @Controller('api/dev')
 export class DevTokenController {
   constructor(private readonly tokens: UserTokenVerifier) {}

@@ -1,18 +1,22 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { cookieMayAuthenticate } from './cookie-credential';
+
 /**
  * The user token of an HTTP request: `Authorization: Bearer`, else the
- * `access_token` cookie, else the `access_token` query parameter (EventSource
- * cannot set headers). `cookies` and `query` as cookie-parser and Express's
- * query parser give them.
+ * `access_token` cookie if {@link cookieMayAuthenticate} lets it count, else
+ * the `access_token` query parameter (EventSource cannot set headers).
+ * `cookies` and `query` as cookie-parser and Express's query parser give them.
  */
 export function readUserToken(
-  authorization: string | undefined,
+  headers: IncomingHttpHeaders,
   cookies: Record<string, unknown> | undefined,
   query: Record<string, unknown>,
+  allowedOrigins: readonly string[],
 ): string | null {
-  const bearer = bearerToken(authorization);
+  const bearer = bearerToken(headers.authorization);
   if (bearer !== null) return bearer;
   const cookie = cookies?.access_token;
-  if (typeof cookie === 'string' && cookie !== '') return cookie;
+  if (typeof cookie === 'string' && cookie !== '' && cookieMayAuthenticate(headers, allowedOrigins)) return cookie;
   const fromQuery = query.access_token;
   if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery;
   return null;

@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
 import { UnauthorizedError } from '@app/notifications';
-import { UserTokenVerifier, VERIFIED_TOKENS_KEPT } from './user-token.verifier';
+import { MAX_ROOM_GRANTS, UserTokenVerifier, VERIFIED_TOKENS_KEPT } from './user-token.verifier';
 
 describe('UserTokenVerifier', () => {
   const jwt = new JwtService({ secret: createSecretKey(Buffer.from('a-test-secret-of-enough-length-!!')), signOptions: { algorithm: 'HS256' } });
@@ -24,6 +24,25 @@ describe('UserTokenVerifier', () => {
 
   it.each([[''], ['a\u0007b'], ['a\nb'], ['a b'], ['a\u00a0b'], ['🚀'.repeat(129)], ['a\ud83db'], [42]])('refuses the sub %j', (sub) => {
     expect(() => verifier.verify(jwt.sign({ sub }, { expiresIn: 60 }))).toThrow(UnauthorizedError);
+  });
+
+  it('reads the rooms claim: room ids and prefixes ending in *', () => {
+    const rooms = ['team-1', 'team-*', '*', 'a'.repeat(64), `${'b'.repeat(63)}*`];
+    expect(verifier.verify(jwt.sign({ sub: 'u1', rooms }, { expiresIn: 60 })).rooms).toEqual(rooms);
+    expect(verifier.verify(jwt.sign({ sub: 'u1' }, { expiresIn: 60 })).rooms).toEqual([]);
+  });
+
+  it.each([
+    ['a string', 'team-1'],
+    ['an object', { 'team-1': true }],
+    ['a number in the list', ['team-1', 7]],
+    ['a room id with a colon', ['user:u2']],
+    ['a star inside', ['te*m']],
+    ['a room id over 64 characters', ['x'.repeat(65)]],
+    [`more than ${MAX_ROOM_GRANTS} entries`, Array.from({ length: MAX_ROOM_GRANTS + 1 }, (_, i) => `r${i}`)],
+  ])('grants no room for a malformed rooms claim (%s), yet keeps the identity', (_label, rooms) => {
+    const user = verifier.verify(jwt.sign({ sub: 'u1', rooms }, { expiresIn: 60 }));
+    expect(user).toMatchObject({ id: 'u1', rooms: [] });
   });
 
   it('checks a token once, then answers it from memory until it expires', () => {

@@ -1,10 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { isUserId, UnauthorizedError } from '@app/notifications';
+import { ROOM_GRANT_PATTERN } from '../realtime/rooms';
 import type { AuthenticatedUser } from './authenticated-user';
 
 /** Verified tokens remembered at most; past it the oldest is forgotten first. */
 export const VERIFIED_TOKENS_KEPT = 10_000;
+
+/** Entries a `rooms` claim may have; a longer one is malformed. */
+export const MAX_ROOM_GRANTS = 256;
+
+const NO_ROOMS: readonly string[] = Object.freeze([]);
 
 /**
  * Verifies user JWTs (HS256 only, `exp` and `nbf` honoured) for every channel.
@@ -17,6 +23,7 @@ export const VERIFIED_TOKENS_KEPT = 10_000;
  */
 @Injectable()
 export class UserTokenVerifier {
+  private readonly log = new Logger(UserTokenVerifier.name);
   private readonly verified = new Map<string, AuthenticatedUser>();
 
   constructor(private readonly jwt: JwtService) {}
@@ -35,7 +42,7 @@ export class UserTokenVerifier {
   }
 
   private check(token: string): AuthenticatedUser {
-    let claims: { sub?: unknown; exp?: unknown };
+    let claims: { sub?: unknown; exp?: unknown; rooms?: unknown };
     try {
       claims = this.jwt.verify(token, { algorithms: ['HS256'] });
     } catch {
@@ -44,7 +51,22 @@ export class UserTokenVerifier {
     if (!isUserId(claims.sub)) {
       throw new UnauthorizedError('user token has no valid sub');
     }
-    return { id: claims.sub, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null };
+    return { id: claims.sub, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null, rooms: this.roomGrants(claims.rooms) };
+  }
+
+  /**
+   * A malformed `rooms` claim grants no room rather than refusing the token:
+   * the signature still proves who the user is, and a grant that cannot be
+   * read must not cost them their own notifications. It fails closed for
+   * rooms only, and is logged so that the identity provider can be fixed.
+   */
+  private roomGrants(claim: unknown): readonly string[] {
+    if (claim === undefined) return NO_ROOMS;
+    const wellFormed =
+      Array.isArray(claim) && claim.length <= MAX_ROOM_GRANTS && claim.every((grant) => typeof grant === 'string' && ROOM_GRANT_PATTERN.test(grant));
+    if (wellFormed) return Object.freeze([...(claim as string[])]);
+    this.log.warn(`a user token's rooms claim is malformed (want at most ${MAX_ROOM_GRANTS} room ids or prefixes ending in *): it grants no room`);
+    return NO_ROOMS;
   }
 
   sign(userId: string, expiresInSeconds: number): string {

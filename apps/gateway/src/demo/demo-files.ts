@@ -30,7 +30,7 @@ export function resolveAsset(root: string, name: string): string | null {
 /** The page's meta tag that tells it whether `POST /api/dev/token` exists; the build says `enabled`. */
 export const DEV_TOKENS_META = '<meta name="rtg-dev-tokens" content="enabled" />';
 
-/** index.html as served: in production the meta tag says the dev token endpoint is not there. */
+/** index.html as served: without dev tokens (see DEV_TOKENS) the meta tag says the endpoint is not there. */
 export function renderIndex(html: string, devTokens: boolean): string {
   return devTokens ? html : html.replace(DEV_TOKENS_META, '<meta name="rtg-dev-tokens" content="disabled" />');
 }

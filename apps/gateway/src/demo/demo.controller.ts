@@ -26,7 +26,7 @@ export class DemoController {
   index(@Res() response: Response): void {
     // Read per request (a small file): a rebuild under a running gateway replaces the hashed asset names.
     const html = fs.readFileSync(path.join(this.demoRoot(), 'index.html'), 'utf8');
-    response.type('html').send(renderIndex(html, !this.config.production));
+    response.type('html').send(renderIndex(html, this.config.devTokens));
   }
 
   @Get('assets/:file')

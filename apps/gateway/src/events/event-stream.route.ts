@@ -30,6 +30,7 @@ import { SseConnections } from './sse-connections';
 export class EventStreamRoute {
   private readonly log = new Logger(EventStreamRoute.name);
   private readonly corsOrigins: ReadonlySet<string>;
+  private readonly allowedOrigins: readonly string[];
 
   constructor(
     private readonly feed: NotificationFeed,
@@ -39,6 +40,7 @@ export class EventStreamRoute {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.corsOrigins = new Set(config.corsOrigins);
+    this.allowedOrigins = config.corsOrigins;
   }
 
   /**
@@ -70,7 +72,7 @@ export class EventStreamRoute {
     const query: Record<string, unknown> = queryStart === -1 ? {} : parseQuery(url.slice(queryStart + 1));
     const cookieHeader = request.headers.cookie;
     const cookies = cookieHeader === undefined ? undefined : (JSONCookies(parseCookies(cookieHeader) as Record<string, string>) as Record<string, unknown>);
-    const user = this.verifier.verify(readUserToken(request.headers.authorization, cookies, query));
+    const user = this.verifier.verify(readUserToken(request.headers, cookies, query, this.allowedOrigins));
     const { types: rawTypes, lastEventId } = readEventsQuery(query);
     const lastEventIdHeader = request.headers['last-event-id'];
     const after = parseResumeId(typeof lastEventIdHeader === 'string' ? lastEventIdHeader : undefined, lastEventId);

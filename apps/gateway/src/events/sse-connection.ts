@@ -21,11 +21,14 @@ export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 /**
  * The event stream is never a document: CSP, framing, referrer and the other
  * document headers do nothing on it, and every header is held for the life of
- * the connection. It keeps the two that bind any response, with helmet's values.
+ * the connection. It keeps the three that bind any response, with helmet's
+ * values: CORP withholds it from other sites' `<img>` and `<script>` loads
+ * (no-cors only: CORS_ORIGINS' EventSource is a CORS request, untouched).
  */
 export const STREAM_SECURITY_HEADERS = {
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
   'X-Content-Type-Options': 'nosniff',
+  'Cross-Origin-Resource-Policy': 'same-origin',
 } as const;
 
 /**

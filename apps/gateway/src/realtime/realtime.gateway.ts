@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -12,6 +12,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import {
+  APP_CONFIG,
+  type AppConfig,
   CHANNELS,
   type FeedSubscription,
   type DeliveryStats,
@@ -22,34 +24,31 @@ import {
   NotificationService,
   parseNotificationId,
   RealtimeMetrics,
-  RedisConnections,
 } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
 import { LiveConnections, RETRY_AFTER_SECONDS } from '../connections/live-connections';
 import { refusalMessage } from '../connections/refusal-message';
+import { DirectChatLimiter } from './direct-chat.limiter';
 import {
   type Ack,
   AuthRefreshRequest,
-  CursorMoveRequest,
   DirectChatRequest,
-  isCursorMovePayload,
-  RoomChatRequest,
   RoomRequest,
-  TypingRequest,
   validatePayload,
 } from './realtime.dto';
-import { RoomPresence } from './room-presence';
-import { chatRoom, personalRoom } from './rooms';
+import { dropHandshakeCredentials, type HandshakeWithCredentials } from './handshake-credentials';
+import { RoomMembership } from './room-membership';
+import { RoomTraffic } from './room-traffic';
+import { personalRoom } from './rooms';
 import { SocketFeedSink } from './socket-feed.sink';
-import { type CursorMove, SocketSession } from './socket-session';
+import { SocketSession } from './socket-session';
 import { readSocketToken } from './socket-token';
 
 /** What other instances may read (fetchSockets serializes it): plain data only. */
 type SocketData = { user: AuthenticatedUser };
 
 const RATE_LIMITED: Ack = { ok: false, error: 'rate_limited' };
-const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
 
 /**
  * The Socket.IO channel: authenticates the handshake, puts each socket in its
@@ -73,19 +72,22 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly verifier: UserTokenVerifier,
     private readonly feed: NotificationFeed,
     private readonly notifications: NotificationService,
-    private readonly presence: RoomPresence,
-    private readonly redis: RedisConnections,
+    private readonly directLimits: DirectChatLimiter,
+    private readonly rooms: RoomMembership,
+    private readonly traffic: RoomTraffic,
     private readonly live: LiveConnections,
     metrics: RealtimeMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.stats = metrics.channel(CHANNELS.socketio);
   }
 
   afterInit(server: Server): void {
+    this.rooms.attach(server);
     server.use((socket, next) => {
       let user: AuthenticatedUser;
       try {
-        user = this.verifier.verify(readSocketToken(socket));
+        user = this.verifier.verify(readSocketToken(socket, this.config.corsOrigins));
       } catch {
         return next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHORIZED' } }));
       }
@@ -108,6 +110,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       // Closing the transport (never disconnect()) makes stock clients reconnect by themselves, elsewhere.
       slot.onDrain(() => socket.conn.close());
       (socket.data as SocketData) = { user };
+      // Read and verified: from here on the handshake is socket data that the adapter may ship to other instances.
+      dropHandshakeCredentials(socket.handshake as HandshakeWithCredentials);
       // The feed is live before the client hears `connect`, as an SSE stream is before its headers:
       // a notification published right after `connect` is never lost to a fresh client.
       const sink = new SocketFeedSink(socket, this.stats);
@@ -130,10 +134,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   async handleConnection(socket: Socket): Promise<void> {
     const { user } = socket.data as SocketData;
-    const session = new SocketSession(socket, user, this.sendCursor(socket), this.expire);
+    const session = new SocketSession(socket, user, this.traffic.sendCursor(socket), this.expire);
     // The rate limit runs before Nest's dispatch: an event over it costs a counter and an ack, not a handler call.
     socket.use((packet, next) => {
-      if (packet[0] === 'cursor-move') return this.limitCursor(socket, session, packet, next);
+      if (packet[0] === 'cursor-move') return this.traffic.limitCursor(socket, session, packet, next);
       if (session.limiter.take()) return next();
       const ack = packet[packet.length - 1];
       if (typeof ack === 'function') ack(RATE_LIMITED);
@@ -146,15 +150,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     }
     this.sessions.set(socket.id, session);
     this.stats.connections = this.sessions.size;
-    const rooms = new Set<string>();
-    socket.on('disconnecting', () => {
-      for (const room of socket.rooms) if (room.startsWith('room:')) rooms.add(room.slice('room:'.length));
-    });
-    socket.once('disconnect', () => {
-      // While draining, the adapter's Redis clients are closing: leave presence to the instance the user comes back to.
-      if (this.live.isDraining) return;
-      for (const roomId of rooms) void this.presence.left(this.server, roomId, session.user.id).catch(() => undefined);
-    });
+    this.rooms.watch(socket, session);
     await socket.join(personalRoom(user.id));
   }
 
@@ -168,16 +164,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   joinRoom(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
     return this.handle(socket, async (session) => {
       const request = validatePayload(RoomRequest, payload);
-      if (!request.ok) return request.ack;
-      const { roomId } = request.value;
-      // Room membership lives in the adapter's Redis: without it the answer would hang, so say so now.
-      this.redis.assertConnected({ subscriber: false });
-      const rejoin = socket.rooms.has(chatRoom(roomId));
-      await socket.join(chatRoom(roomId));
-      const sockets = await this.server.in(chatRoom(roomId)).fetchSockets();
-      if (!rejoin) await this.presence.joined(this.server, roomId, session.user.id, socket.id, sockets as never);
-      const members = [...new Set(sockets.map((member) => (member.data as SocketData).user.id))];
-      return { ok: true, members };
+      return request.ok ? this.rooms.join(socket, session, request.value.roomId) : request.ack;
     });
   }
 
@@ -185,14 +172,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   leaveRoom(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
     return this.handle(socket, async (session) => {
       const request = validatePayload(RoomRequest, payload);
-      if (!request.ok) return request.ack;
-      const { roomId } = request.value;
-      if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-      this.redis.assertConnected({ subscriber: false });
-      await socket.leave(chatRoom(roomId));
-      session.cursors.forget(roomId);
-      await this.presence.left(this.server, roomId, session.user.id);
-      return { ok: true };
+      return request.ok ? this.rooms.leave(socket, session, request.value.roomId) : request.ack;
     });
   }
 
@@ -200,79 +180,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   chat(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
     return this.handle(socket, async (session) => {
       const direct = typeof payload === 'object' && payload !== null && 'recipientId' in payload;
-      return direct ? this.directChat(session, payload) : this.roomChat(socket, session, payload);
+      return direct ? this.directChat(session, payload) : this.traffic.chat(socket, session, payload);
     });
   }
 
   @SubscribeMessage('typing')
   typing(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
-    return this.handle(socket, async (session) => {
-      const request = validatePayload(TypingRequest, payload);
-      if (!request.ok) return request.ack;
-      const { roomId, isTyping } = request.value;
-      if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-      socket.to(chatRoom(roomId)).emit('typing', { roomId, userId: session.user.id, isTyping });
-      return { ok: true };
-    });
+    return this.handle(socket, async (session) => this.traffic.typing(socket, session, payload));
   }
 
   @SubscribeMessage('cursor-move')
   cursorMove(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
-    return this.handle(socket, async (session) => {
-      const { ack, move } = this.acceptCursor(socket, session, payload);
-      if (move !== null) session.cursors.move(move.roomId, move);
-      return ack;
-    });
-  }
-
-  /** The one check of a cursor move, for the handler and for a deferred move: its ack, and the move if accepted. */
-  private acceptCursor(socket: Socket, session: SocketSession, payload: unknown): { ack: Ack; move: CursorMove | null } {
-    const request = validatePayload(CursorMoveRequest, payload);
-    if (!request.ok) return { ack: request.ack, move: null };
-    const { roomId, x, y } = request.value;
-    if (!socket.rooms.has(chatRoom(roomId))) return { ack: NOT_A_MEMBER, move: null };
-    return { ack: { ok: true }, move: { roomId, userId: session.user.id, x, y } };
-  }
-
-  /**
-   * Latest wins under any burst. A well-formed move to a room of the socket that
-   * is over the cursor bucket is not dropped: it becomes the room's one deferred
-   * move, checked and sent at the coalescer's next slot and acked with the
-   * result, while the deferred move it replaces is acked `rate_limited`. A flood
-   * therefore costs a shape check and a slot per packet, and at most one full
-   * check per room per interval, never a Nest dispatch. A move the bucket lets
-   * through drops the room's deferred one here, in arrival order, because its
-   * handler runs later than this.
-   */
-  private limitCursor(socket: Socket, session: SocketSession, packet: unknown[], next: () => void): void {
-    const last = packet[packet.length - 1];
-    const ack = typeof last === 'function' ? (last as (answer: Ack) => void) : null;
-    // The handler gets the payload only when it is the one argument before the ack (see mapPayload).
-    const payload = packet.length === (ack ? 3 : 2) ? packet[1] : undefined;
-    const roomId = isCursorMovePayload(payload) && socket.rooms.has(chatRoom(payload.roomId)) ? payload.roomId : null;
-    if (session.cursorLimiter.take()) {
-      if (roomId !== null) session.cursors.supersede(roomId);
-      return next();
-    }
-    if (roomId === null) {
-      ack?.(RATE_LIMITED);
-      return;
-    }
-    session.cursors.defer(roomId, {
-      resolve: () => {
-        let accepted: { ack: Ack; move: CursorMove | null };
-        try {
-          accepted = this.acceptCursor(socket, session, payload);
-        } catch (error) {
-          // On the coalescer's timer a throw would take the process down.
-          this.log.error(`deferred cursor-move failed: ${(error as Error).stack ?? String(error)}`);
-          accepted = { ack: { ok: false, error: 'internal_error' }, move: null };
-        }
-        ack?.(accepted.ack);
-        return accepted.move;
-      },
-      drop: () => ack?.(RATE_LIMITED),
-    });
+    return this.handle(socket, async (session) => this.traffic.cursorMove(socket, session, payload));
   }
 
   @SubscribeMessage('auth:refresh')
@@ -289,33 +208,31 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       if (user.id !== session.user.id) return { ok: false, error: 'unauthorized' };
       session.refresh(user);
       (socket.data as SocketData).user = user;
-      return { ok: true, expiresAt: user.expiresAt === null ? null : new Date(user.expiresAt).toISOString() };
+      const left = await this.rooms.regranted(socket, session);
+      return { ok: true, expiresAt: user.expiresAt === null ? null : new Date(user.expiresAt).toISOString(), ...(left.length > 0 ? { left } : {}) };
     });
-  }
-
-  private async roomChat(socket: Socket, session: SocketSession, payload: unknown): Promise<Ack> {
-    const request = validatePayload(RoomChatRequest, payload);
-    if (!request.ok) return request.ack;
-    const { roomId, content } = request.value;
-    if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-    const message = { id: randomUUID(), roomId, from: session.user.id, content, timestamp: new Date().toISOString() };
-    socket.to(chatRoom(roomId)).emit('chat', message);
-    return { ok: true, id: message.id };
   }
 
   private async directChat(session: SocketSession, payload: unknown): Promise<Ack> {
     const request = validatePayload(DirectChatRequest, payload);
     if (!request.ok) return request.ack;
     const { recipientId, content } = request.value;
-    const id = randomUUID();
     const from = session.user.id;
+    // The sender's budget (all its sockets and instances) is one script in the sender's hash slot; an attempt the
+    // recipient then refuses still counts. The recipient's is taken by the store, in its slot, with the message or not at all.
+    if (!(await this.directLimits.takeSender(from, content))) return RATE_LIMITED;
+    const id = randomUUID();
     const timestamp = new Date().toISOString();
     // Stored first: if Redis refuses, nothing is sent and the sender is told.
-    await this.notifications.publish({
-      userId: recipientId,
-      type: NOTIFICATION_TYPES.messageReceived,
-      data: { messageId: id, from, content, timestamp } satisfies MessageReceivedData,
-    });
+    const stored = await this.notifications.publishWithin(
+      {
+        userId: recipientId,
+        type: NOTIFICATION_TYPES.messageReceived,
+        data: { messageId: id, from, content, timestamp } satisfies MessageReceivedData,
+      },
+      this.directLimits.recipientBuckets(from, recipientId),
+    );
+    if (stored === null) return RATE_LIMITED;
     this.server.to(personalRoom(recipientId)).emit('chat', { id, from, content, timestamp });
     return { ok: true, id };
   }
@@ -331,10 +248,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.log.error(`socket event failed: ${(error as Error).stack ?? String(error)}`);
       return { ok: false, error: 'internal_error' };
     }
-  }
-
-  private sendCursor(socket: Socket): (roomId: string, move: CursorMove) => void {
-    return (roomId, move) => socket.to(chatRoom(roomId)).volatile.emit('cursor-move', move);
   }
 
   private readonly expire = (session: SocketSession): void => {

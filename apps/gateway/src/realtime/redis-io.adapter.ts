@@ -3,10 +3,11 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type Redis from 'ioredis';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig, RedisConnections, RedisKeys } from '@app/notifications';
+import { isAllowedOrigin } from '../auth/cookie-credential';
 
 /** Largest Socket.IO message a client may send; bigger ones close its connection (engine.io's rule). */
 // Room for a 4000-character message even when every character is JSON-escaped (\u0000 is 6 bytes).
@@ -38,6 +39,7 @@ export class RedisIoAdapter extends IoAdapter {
       // CORS headers do not bind WebSockets: refuse foreign browser origins here, since a cookie may carry the token.
       allowRequest: (request, callback) => callback(null, originAllowed(request.headers.origin, request.headers.host, config.corsOrigins)),
     } as ServerOptions);
+    server.engine.use(engineHttpPolicy);
     if (config.instanceId !== null) prefixSessionIds(server.engine, config.instanceId);
     // The adapter's own connections wait out a Redis outage instead of failing its subscriptions
     // (no command timeout either: the adapter fires its SUBSCRIBEs without awaiting them, and its
@@ -122,13 +124,35 @@ export function prefixSessionIds(engine: SessionIdGenerator, instanceId: string)
   engine.generateId = async (request) => `${instanceId}.${await generate(request)}`;
 }
 
-/** No Origin (not a browser), the gateway's own origin, or one listed in CORS_ORIGINS. */
+/**
+ * No Origin (not a browser, or a no-cors request that can only ride a cookie,
+ * which readSocketToken then ignores), the gateway's own origin, or one
+ * listed in CORS_ORIGINS.
+ */
 export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (origin === undefined) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
-  }
+  return origin === undefined || isAllowedOrigin(origin, host, allowed);
+}
+
+/** Engine.IO's refusal of JSONP, in its own error shape (`code` 4 is its "Forbidden"). */
+const JSONP_REFUSED = JSON.stringify({ code: 4, message: 'JSONP polling is not served: use the polling transport without `j`, or WebSocket' });
+
+/**
+ * Runs on every Engine.IO request and upgrade, before the handshake checks.
+ *
+ * JSONP polling (`?j=`) answers as a script that any page may include with a
+ * `<script>` tag, cookies attached and no Origin, and then read: a cross-site
+ * page could drive a socket as the visitor. engine.io 6 cannot turn it off,
+ * so any request naming `j` is refused, with or without a session.
+ *
+ * `nosniff` keeps every other answer (text/plain, octet-stream) from running
+ * as a script or style; CORP `same-origin` keeps no-cors loads (`<img>`,
+ * `<script>`) of another site from receiving it. CORP binds no-cors requests
+ * only, so CORS_ORIGINS' XHR polling and every WebSocket are untouched.
+ */
+function engineHttpPolicy(request: IncomingMessage, response: ServerResponse, next: (error?: Error) => void): void {
+  response.setHeader('X-Content-Type-Options', 'nosniff');
+  response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  if (!new URL(request.url ?? '/', 'http://engine.io').searchParams.has('j')) return next();
+  response.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(JSONP_REFUSED) });
+  response.end(JSONP_REFUSED);
 }

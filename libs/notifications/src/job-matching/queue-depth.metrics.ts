@@ -6,7 +6,7 @@ import { QUEUES } from './queues';
 
 const STATES = ['waiting', 'active', 'failed', 'completed', 'delayed'] as const;
 
-/** Feeds `rtg_queue_jobs{queue,state}` from BullMQ's counts at each scrape. */
+/** Feeds `rtg_queue_jobs{queue,state}` from BullMQ's counts (RealtimeMetrics reuses them for a second). */
 @Injectable()
 export class QueueDepthMetrics implements OnModuleInit {
   constructor(

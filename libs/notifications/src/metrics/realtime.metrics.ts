@@ -11,6 +11,13 @@ export type QueueJobCount = { queue: string; state: string; count: number };
 type MetricValue = { metricName?: string; labels: Record<string, string | number>; value: number };
 
 /**
+ * How long queue counts from BullMQ are reused. `/metrics` is open to anyone and
+ * each count is a round of Redis commands per queue: scrapes within this window,
+ * and all scrapes while a count is in flight, share one.
+ */
+const QUEUE_COUNTS_MAX_AGE_MS = 1_000;
+
+/**
  * The process's Prometheus registry with the contract's metric names, plus
  * prom-client's default process and Node metrics (event-loop lag among them).
  */
@@ -20,6 +27,8 @@ export class RealtimeMetrics {
   readonly published: Counter;
   readonly jobsProcessed: Counter<'queue' | 'result'>;
   private queueCounts: (() => Promise<QueueJobCount[]>) | null = null;
+  /** The latest count, pending or settled; `freshUntil` is Infinity while it is in flight. */
+  private sharedCount: { counts: Promise<QueueJobCount[]>; freshUntil: number } | null = null;
   private readonly channels = new Map<ChannelName, DeliveryStats>();
 
   constructor() {
@@ -44,7 +53,7 @@ export class RealtimeMetrics {
       async collect() {
         if (metrics.queueCounts === null) return;
         try {
-          for (const { queue, state, count } of await metrics.queueCounts()) this.set({ queue, state }, count);
+          for (const { queue, state, count } of await metrics.currentQueueCounts()) this.set({ queue, state }, count);
         } catch {
           // Redis away: the scrape goes on with the last known values.
         }
@@ -76,9 +85,26 @@ export class RealtimeMetrics {
     );
   }
 
-  /** Where `rtg_queue_jobs` reads its counts from at each scrape. */
+  /** Where `rtg_queue_jobs` reads its counts from: at a scrape, at most once a second. */
   countQueueJobs(source: () => Promise<QueueJobCount[]>): void {
     this.queueCounts = source;
+    this.sharedCount = null;
+  }
+
+  private currentQueueCounts(): Promise<QueueJobCount[]> {
+    const shared = this.sharedCount;
+    if (shared !== null && Date.now() < shared.freshUntil) return shared.counts;
+    const entry = { counts: (this.queueCounts as () => Promise<QueueJobCount[]>)(), freshUntil: Infinity };
+    this.sharedCount = entry;
+    // The window starts when the answer is in, so a slow Redis is not asked again while it still works on the last count.
+    entry.counts.then(
+      () => (entry.freshUntil = Date.now() + QUEUE_COUNTS_MAX_AGE_MS),
+      () => {
+        // A failed count is not kept: the next scrape asks again (and this one keeps the last values).
+        if (this.sharedCount === entry) this.sharedCount = null;
+      },
+    );
+    return entry.counts;
   }
 
   /** The stats a transport records its deliveries and connections into. */

@@ -37,6 +37,27 @@ describe('RedisKeys', () => {
     },
   );
 
+  it('puts a room\'s members, each instance\'s sockets in it and its presence grace keys in one hash slot', () => {
+    const tag = hashTag(keys.roomMembers('team-1'));
+    expect(tag).toBe('team-1');
+    expect(hashTag(keys.roomSockets('team-1', 'g1.abc'))).toBe(tag);
+    expect(hashTag(keys.presenceGrace('team-1', 'u1'))).toBe(tag);
+    expect(keys.roomSockets('team-1', 'g1.abc')).not.toBe(keys.roomSockets('team-1', 'g2.abc'));
+  });
+
+  it('never gives two (user, idempotency key) pairs one key, whatever braces, colons and escapes they hold', () => {
+    const users = ['a', 'a}', 'a}:b', 'a}:b}:c', '}:', '{a}', 'a%7D', 'a:b'];
+    const idempotencyKeys = ['c', 'b}:c', ':c', '}:c', 'c}', '%7D', '%', '%25', 'b%7D:c', 'job-match:j1'];
+    const produced = new Set<string>();
+    for (const userId of users) for (const key of idempotencyKeys) produced.add(keys.idempotency(userId, key));
+    expect(produced.size).toBe(users.length * idempotencyKeys.length);
+    expect(keys.idempotency('a', 'b}:c')).not.toBe(keys.idempotency('a}:b', 'c'));
+  });
+
+  it('keeps idempotency keys without `%` or `}` as they were stored before', () => {
+    expect(keys.idempotency('u1', 'job-match:j-1.x_y')).toBe('rtg:idempotency:{u1}:job-match:j-1.x_y');
+  });
+
   it('gives different users different hash tags', () => {
     expect(hashTag(keys.userStream('a'))).not.toBe(hashTag(keys.userStream('b')));
   });
@@ -95,5 +116,25 @@ describe('RedisKeys', () => {
         if (channel !== k.userChannel('u1')) expect(k.userOfChannel(channel)).toBeNull();
       }
     }
+  });
+});
+
+describe('RedisKeys of direct chat limits', () => {
+  const keys = new RedisKeys('rtg');
+
+  it.each([['u1'], ['a:b'], ['ü-用户-x-🚀'], ['}x'], ['{tag}']])('keeps the sender buckets of %j in the sender slot and the recipient buckets in the recipient slot', (userId) => {
+    const slotOf = (key: string) => hashTag(key);
+    const own = slotOf(keys.userStream(userId));
+    expect(slotOf(keys.directChatSent(userId, 'messages'))).toBe(own);
+    expect(slotOf(keys.directChatSent(userId, 'bytes'))).toBe(own);
+    expect(slotOf(keys.directChatReceived(userId))).toBe(own);
+    expect(slotOf(keys.directChatPair('someone-else', userId))).toBe(own);
+  });
+
+  it('never gives two (sender, recipient) pairs one key, whatever braces and colons the ids hold', () => {
+    const ids = ['a', 'b', 'a}', 'a}:b', 'b}:a', '}:', ':', '{a}', 'a%7D', '%'];
+    const produced = new Set<string>();
+    for (const sender of ids) for (const recipient of ids) produced.add(keys.directChatPair(sender, recipient));
+    expect(produced.size).toBe(ids.length * ids.length);
   });
 });

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError, NotFoundError } from '../errors';
 import { RedisConnections } from '../redis/redis-connections';
@@ -13,6 +14,25 @@ const CHUNK = 500;
 /** Keeps a user's job-match `searchIds` far below the 64 KiB data limit. */
 export const MAX_SAVED_SEARCHES_PER_USER = 100;
 
+/*
+ * The cap is checked and the search written in one step: with a check and then
+ * a MULTI, concurrent creates all passed the check and a user ended up with
+ * more than the cap.
+ * KEYS: user's searches, searches by id, index set of the anchor   ARGV: id, json, cap
+ * Returns 1 when stored, 0 when the user already has `cap` searches.
+ */
+const CREATE_SCRIPT = `
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+`;
+
+type ScriptedRedis = Redis & {
+  rtgCreateSavedSearch(userKey: string, byIdKey: string, indexKey: string, id: string, json: string, cap: number): Promise<number>;
+};
+
 /** As stored: the search plus the word it is indexed under, so a later tokenizer change cannot orphan the entry. */
 type StoredSearch = SavedSearch & { anchor?: string };
 
@@ -24,23 +44,25 @@ function withoutAnchor({ anchor: _, ...search }: StoredSearch): SavedSearch {
  * Saved searches in Redis, with the inverted index the matcher reads: each
  * search sits in the set of one of its words, so a posting's candidates are
  * the union of the sets of its words, whatever the total number of searches.
- * A search and its index entry are written and removed in one MULTI.
+ * A search and its index entry are written in one script (with the cap) and
+ * removed in one MULTI.
  */
 @Injectable()
-export class SavedSearchStore {
+export class SavedSearchStore implements OnModuleInit {
   constructor(
     private readonly redis: RedisConnections,
     private readonly keys: RedisKeys,
   ) {}
+
+  onModuleInit(): void {
+    this.redis.command.defineCommand('rtgCreateSavedSearch', { numberOfKeys: 3, lua: CREATE_SCRIPT });
+  }
 
   async create(userId: string, input: SavedSearchInput): Promise<SavedSearch> {
     const anchor = anchorWord(input.keywords);
     const empty = input.keywords.findIndex((keyword) => anchorWord([keyword]) === null);
     if (anchor === null || empty >= 0) throw new InvalidInputError('keywords', `keywords.${Math.max(empty, 0)} has no word in it`);
     this.redis.assertConnected({ subscriber: false });
-    if ((await this.redis.command.hlen(this.keys.userSavedSearches(userId))) >= MAX_SAVED_SEARCHES_PER_USER) {
-      throw new InvalidInputError('body', `a user can keep at most ${MAX_SAVED_SEARCHES_PER_USER} saved searches`);
-    }
     const search: SavedSearch = {
       id: randomUUID(),
       userId,
@@ -51,13 +73,15 @@ export class SavedSearchStore {
       createdAt: new Date().toISOString(),
     };
     const json = JSON.stringify({ ...search, anchor } satisfies StoredSearch);
-    await exec(
-      this.redis.command
-        .multi()
-        .hset(this.keys.userSavedSearches(userId), search.id, json)
-        .hset(this.keys.savedSearchesById(), search.id, json)
-        .sadd(this.keys.searchIndex(anchor), search.id),
+    const stored = await (this.redis.command as ScriptedRedis).rtgCreateSavedSearch(
+      this.keys.userSavedSearches(userId),
+      this.keys.savedSearchesById(),
+      this.keys.searchIndex(anchor),
+      search.id,
+      json,
+      MAX_SAVED_SEARCHES_PER_USER,
     );
+    if (stored !== 1) throw new InvalidInputError('body', `a user can keep at most ${MAX_SAVED_SEARCHES_PER_USER} saved searches`);
     return search;
   }
 
