@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import {
   compareNotificationIds,
   type FeedSink,
+  FeedSubscription,
   loadConfig,
   type NotificationEnvelope,
   NotificationFanout,
@@ -182,6 +183,35 @@ describe('notifications library on the real Redis', () => {
     expect(sink.ids).toEqual([...before, ...during, ...after]);
     expect(sink.failed).toBeNull();
     subscription.close();
+  });
+
+  it('opens without duplicates when the subscriber drops between subscribing and reading the position (model regression seed 5 path 158)', async () => {
+    const userId = randomUserId();
+    const before = await publishMany(userId, 3);
+    const connections = moduleRef.get(RedisConnections);
+    const position = jest.spyOn(store, 'position');
+    const resubscribed = jest.spyOn(FeedSubscription.prototype, 'onResubscribed');
+    // The first read of this feed's position waits for a subscriber drop and reconnect.
+    position.mockImplementationOnce(async (user, cursor) => {
+      connections.subscriber.stream.destroy();
+      await waitFor(() => connections.subscriber.status !== 'ready', 'the subscriber to drop');
+      await waitFor(() => connections.subscriber.status === 'ready', 'the subscriber to reconnect');
+      await waitFor(() => resubscribed.mock.calls.length > 0, "the fan-out's re-sync");
+      position.mockRestore();
+      resubscribed.mockRestore();
+      return store.position(user, cursor);
+    });
+    for (const after of [before[0], null]) {
+      const sink = new RecordingSink();
+      const subscription = await feed.open(userId, { after }, sink);
+      const [next] = await publishMany(userId, 1);
+      await waitFor(() => sink.ids.includes(next), 'the next notification');
+      const expected = after === null ? [next] : [...before.slice(1), next];
+      expect(sink.ids.filter((id) => expected.includes(id) || before.includes(id))).toEqual(expected);
+      expect(new Set(sink.ids).size).toBe(sink.ids.length);
+      subscription.close();
+      before.push(next);
+    }
   });
 
   describe('cursors the stream cannot resume from', () => {

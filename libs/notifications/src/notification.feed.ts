@@ -105,6 +105,8 @@ export class NotificationFeed {
  * held, and released once the store has been read up to them.
  */
 export class FeedSubscription implements FanoutListener {
+  /** Set once open() has given it a position: before that, there is nothing to catch up from. */
+  private started = false;
   private live = false;
   private catchingUp = false;
   /** The held notifications may have a gap (dropped past the bound, or the subscriber was away): read the store again. */
@@ -161,7 +163,8 @@ export class FeedSubscription implements FanoutListener {
     this.disconnected = false;
     if (this.closed) return;
     this.rereadNeeded = true;
-    if (!this.catchingUp) void this.catchUp(this.cursor);
+    // Before open() has read a position the cursor means nothing yet: goLive catches up instead.
+    if (this.started && !this.catchingUp) void this.catchUp(this.cursor);
   }
 
   /** @internal */
@@ -170,8 +173,14 @@ export class FeedSubscription implements FanoutListener {
     else this.detach = detach;
   }
 
-  /** @internal Start live after `position`, without reading history. */
+  /** @internal Start live after `position`, without reading history (unless the subscriber dropped meanwhile). */
   goLive(position: string): void {
+    this.started = true;
+    // The subscriber dropped since this feed subscribed: what it held may have a gap, which the store fills.
+    if (this.rereadNeeded || this.disconnected) {
+      void this.catchUp(position);
+      return;
+    }
     this.cursor = position;
     for (const envelope of this.takeHeld()) {
       if (this.closed) return;
@@ -187,6 +196,7 @@ export class FeedSubscription implements FanoutListener {
    * equally paced, and goes live once nothing is left to catch up.
    */
   async catchUp(from: string): Promise<void> {
+    this.started = true;
     this.catchingUp = true;
     this.cursor = from;
     try {
