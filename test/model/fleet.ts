@@ -1,0 +1,209 @@
+import Redis from 'ioredis';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { deletePrefix, testRedisUrl } from '../support/redis';
+import { waitFor } from '../support/wait-for';
+import { debug, SETTINGS } from './config';
+
+/*
+ * Two real gateway processes on one prefix of the shared Redis, started once
+ * per run. The bundle is copied to a private directory first: other engineers'
+ * jest runs rebuild dist/ while this runs, and a gateway restarted mid-run must
+ * be the same build as its neighbour. Every stop of a process is recorded by
+ * generation, so the checker can tell a connection the harness killed from one
+ * the gateway cut by itself.
+ */
+
+export const MODEL_JWT_SECRET = 'model-secret-that-is-long-enough-for-hs256!';
+export const MODEL_API_KEY = 'model-internal-api-key';
+const root = path.resolve(__dirname, '../..');
+
+/** An HS256 user token, signed here so that the CLI needs none of Nest. */
+export function userToken(userId: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: userId, iat: now, exp: now + 3600 })}`;
+  return `${unsigned}.${createHmac('sha256', MODEL_JWT_SECRET).update(unsigned).digest('base64url')}`;
+}
+
+export interface Route {
+  index: number;
+  generation: number;
+  url: string;
+}
+
+interface Instance {
+  generation: number;
+  child: ChildProcess;
+  url: string | null;
+  /** From the moment the harness signals it: no new connection is routed here. */
+  stopping: boolean;
+  log: string;
+}
+
+export class Fleet {
+  readonly admin: Redis;
+  /** generation → when the harness signalled it (performance.now()), and how. */
+  readonly stops = new Map<number, { at: number; signal: NodeJS.Signals }>();
+  /** performance.now() of each CLIENT KILL of a subscriber (a refusal shortly after one is excused). */
+  readonly subscriberKills: number[] = [];
+  /** Exits nobody asked for: always a finding. */
+  readonly crashes: string[] = [];
+  private readonly instances: Array<Instance | null> = [null, null];
+  private readonly starting: Array<Promise<void> | null> = [null, null];
+  private nextGeneration = 1;
+
+  private constructor(
+    readonly prefix: string,
+    readonly redisUrl: string,
+    private readonly bundle: string,
+    /** The copy resolves its packages from where the bundle came from. */
+    private readonly nodePath: string,
+  ) {
+    this.admin = new Redis(redisUrl, { connectionName: `${prefix}:model-admin` });
+  }
+
+  /** Copies `bundle` (default: dist/apps/gateway/main.js) aside and starts both gateways. */
+  static async start(prefix: string, bundle = path.join(root, 'dist/apps/gateway/main.js')): Promise<Fleet> {
+    if (!fs.existsSync(bundle)) throw new Error(`no gateway bundle at ${bundle}: build it (nest build gateway)`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtg-model-'));
+    const copy = path.join(dir, 'main.js');
+    fs.copyFileSync(bundle, copy);
+    const fleet = new Fleet(prefix, testRedisUrl(), copy, path.resolve(path.dirname(bundle), '../../../node_modules'));
+    await Promise.all([fleet.launch(0), fleet.launch(1)]);
+    return fleet;
+  }
+
+  /** A gateway that takes connections, `preferred` if it can. */
+  route(preferred: number): Route | null {
+    for (const index of [preferred, 1 - preferred]) {
+      const instance = this.instances[index];
+      if (instance && instance.url && !instance.stopping) return { index, generation: instance.generation, url: instance.url };
+    }
+    return null;
+  }
+
+  /** Waits until a gateway takes connections (one may be restarting). */
+  async routeWhenUp(preferred: number): Promise<Route> {
+    return waitFor(() => this.route(preferred), 'a gateway to take connections', 20_000);
+  }
+
+  /** Both gateways up: a kill waits for the previous restart, so one is always serving. */
+  async bothUp(): Promise<void> {
+    await Promise.all(this.starting.map((starting) => starting ?? Promise.resolve()));
+  }
+
+  isStopped(generation: number): { at: number; signal: NodeJS.Signals } | undefined {
+    return this.stops.get(generation);
+  }
+
+  /** Signals one gateway and restarts it in the background once it has exited. */
+  async kill(index: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<number> {
+    await this.bothUp();
+    const instance = this.instances[index] as Instance;
+    instance.stopping = true;
+    this.stops.set(instance.generation, { at: performance.now(), signal });
+    const signalledAt = performance.now();
+    const exited = new Promise<void>((resolve) => instance.child.once('exit', () => resolve()));
+    void exited.then(() => debug(`g${index} exited ${Math.round(performance.now() - signalledAt)} ms after ${signal}`));
+    instance.child.kill(signal);
+    this.starting[index] = exited.then(() => this.launch(index));
+    return instance.generation;
+  }
+
+  /** Kills the notification subscriber connection(s) of this prefix's gateways (only ours: matched by name). */
+  async killSubscriber(which: 'one' | 'both', pick: number): Promise<number> {
+    const ids = await this.subscriberIds();
+    this.subscriberKills.push(performance.now());
+    const victims = which === 'both' ? ids : ids.slice(pick % Math.max(1, ids.length)).slice(0, 1);
+    for (const id of victims) await this.admin.client('KILL', 'ID', id);
+    return victims.length;
+  }
+
+  /**
+   * Where every schedule starts: each running gateway has its subscriber connected. A gateway still
+   * restarting is not waited for (that takes seconds): the schedule starts on the other, and the
+   * restarted one joins when it is up.
+   */
+  async ready(): Promise<void> {
+    const running = () => this.instances.filter((instance) => instance?.url && !instance.stopping).length;
+    await waitFor(async () => running() > 0 && (await this.subscriberIds()).length >= running(), 'the subscriber connections', 10_000);
+  }
+
+  private async subscriberIds(): Promise<string[]> {
+    const list = (await this.admin.client('LIST')) as string;
+    return list
+      .split('\n')
+      .filter((line) => line.includes(` name=${this.prefix}:subscriber `))
+      .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
+      .filter((id): id is string => id !== undefined);
+  }
+
+  logs(): string {
+    return this.instances.map((instance, i) => `--- g${i} (generation ${instance?.generation})\n${instance?.log.slice(-3000) ?? ''}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.starting.map((starting) => starting ?? Promise.resolve()));
+    await Promise.all(
+      this.instances.map(async (instance) => {
+        if (!instance || instance.child.exitCode !== null) return;
+        instance.stopping = true;
+        const exited = new Promise((resolve) => instance.child.once('exit', resolve));
+        instance.child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    this.admin.disconnect();
+    await deletePrefix(this.prefix, this.redisUrl);
+    fs.rmSync(path.dirname(this.bundle), { recursive: true, force: true });
+  }
+
+  private async launch(index: number): Promise<void> {
+    const generation = this.nextGeneration++;
+    const child = spawn(process.execPath, [this.bundle], { env: this.env(index), stdio: 'pipe' });
+    const instance: Instance = { generation, child, url: null, stopping: false, log: '' };
+    const append = (chunk: Buffer) => {
+      instance.log = (instance.log + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    child.once('exit', (code, signal) => {
+      instance.url = null;
+      if (!instance.stopping) this.crashes.push(`g${index} (generation ${generation}) exited by itself: code ${code} signal ${signal}\n${instance.log.slice(-2000)}`);
+    });
+    this.instances[index] = instance;
+    // A runner that dies without stop() (Ctrl-C, a jest worker torn down) must not leave gateways behind.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
+    const port = await waitFor(() => /listening on http:\/\/[^:]+:(\d+)/.exec(instance.log)?.[1], `g${index} to listen`, 30_000);
+    instance.url = `http://127.0.0.1:${port}`;
+    this.starting[index] = null;
+    debug(`g${index} (generation ${generation}) listening`);
+  }
+
+  private env(index: number): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: this.nodePath,
+      NODE_ENV: 'test',
+      REDIS_URL: this.redisUrl,
+      REDIS_KEY_PREFIX: this.prefix,
+      JWT_SECRET: MODEL_JWT_SECRET,
+      INTERNAL_API_KEY: MODEL_API_KEY,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      INSTANCE_ID: `g${index}`,
+      WORKER_EMBEDDED: 'true',
+      HISTORY_MAX_PER_USER: String(SETTINGS.historyMax),
+      SSE_RETRY_MS: String(SETTINGS.sseRetryMs),
+      // One wave: a SIGTERM sends every client away at once instead of over four seconds.
+      DRAIN_PERCENT_PER_SECOND: '100',
+      MAX_CONNECTIONS_PER_USER: '256',
+    };
+  }
+}

@@ -1,0 +1,213 @@
+import { Queue } from 'bullmq';
+import fc from 'fast-check';
+import { uniquePrefix } from '../support/prefix';
+import type { LogicalClient, Received } from './client';
+import { commandArbitraries, type Model } from './commands';
+import { debug, type Feature, SETTINGS } from './config';
+import { Fleet } from './fleet';
+import { checkLedger } from './ledger';
+import { freshUsers, ScheduleRun } from './schedule-run';
+import { RawSseClient } from './sse-clients';
+import { Truth } from './truth';
+import { type CheckContext, checkClient, lagging } from './verdict';
+
+/*
+ * Runs schedules: two gateways and the monitor live for the whole run; each
+ * schedule gets fresh users, runs its commands, lets everything settle
+ * (bounded by a deadline, never a bare sleep), checks the invariant and closes
+ * its clients. A violation throws a ModelViolation whose message is the whole
+ * readable report, so fast-check's shrinking keeps the report of the smallest
+ * failing schedule.
+ */
+
+export class ModelViolation extends Error {}
+
+export interface HarnessOptions {
+  bundle?: string;
+  log?: (line: string) => void;
+}
+
+export class ModelHarness {
+  schedules = 0;
+  /** While replaying a recorded path: how many schedules may still run (fast-check walks on past a passing one). */
+  replayLeft: number | null = null;
+  /** What the run exercised (steps by kind, connections, resets, cut-offs): printed at the end. */
+  readonly tally = new Map<string, number>();
+  private failureAt: number | null = null;
+
+  private constructor(
+    readonly fleet: Fleet,
+    readonly truth: Truth,
+    readonly queue: Queue,
+    readonly options: HarnessOptions,
+  ) {}
+
+  static async start(options: HarnessOptions): Promise<ModelHarness> {
+    const prefix = uniquePrefix();
+    const fleet = await Fleet.start(prefix, options.bundle);
+    const truth = new Truth(fleet.redisUrl, prefix);
+    const queue = new Queue('notifications', { connection: { url: fleet.redisUrl } as never, prefix });
+    return new ModelHarness(fleet, truth, queue, options);
+  }
+
+  /**
+   * The property: 3 or 4 users, up to SETTINGS.maxCommands steps, without the `excluded` features.
+   * `replayPath` only when replaying a recorded failure.
+   */
+  property(excluded: ReadonlySet<Feature>, replayPath?: string): fc.IAsyncProperty<[number, Iterable<fc.AsyncCommand<Model, ScheduleRun>>]> {
+    const commands = fc.commands(commandArbitraries(excluded), { maxCommands: SETTINGS.maxCommands, size: 'max', replayPath });
+    return fc.asyncProperty(fc.integer({ min: 3, max: 4 }), commands, async (userCount, steps) => {
+      // Shrinking is bounded: past the budget every further candidate "passes" and the smallest so far stands.
+      if (this.failureAt !== null && performance.now() - this.failureAt > SETTINGS.shrinkBudgetMs) return;
+      if (this.replayLeft !== null && this.replayLeft-- <= 0) return;
+      try {
+        await this.schedule(userCount, steps, excluded);
+      } catch (error) {
+        this.failureAt ??= performance.now();
+        throw error;
+      }
+    });
+  }
+
+  /** Runs one fixed scenario (3 users, nothing excluded); resolves with the report of its violations, or null. */
+  async scenario(steps: Iterable<fc.AsyncCommand<Model, ScheduleRun>>): Promise<string | null> {
+    try {
+      await this.schedule(3, steps, new Set());
+      return null;
+    } catch (error) {
+      if (error instanceof ModelViolation) return error.message;
+      throw error;
+    }
+  }
+
+  /** Forget a previous failure (between a regression replay and the random run). */
+  resetShrinkBudget(): void {
+    this.failureAt = null;
+  }
+
+  async schedule(userCount: number, steps: Iterable<fc.AsyncCommand<Model, ScheduleRun>>, excluded: ReadonlySet<Feature>): Promise<void> {
+    this.schedules++;
+    await this.fleet.ready();
+    const startedAt = performance.now();
+    const users = freshUsers(userCount, !excluded.has('unicode'));
+    await this.truth.watch(users);
+    debug(`schedule ${this.schedules}: users ${users.join(' ')}`);
+    const run = new ScheduleRun(this.fleet, this.truth, this.queue, users);
+    try {
+      await fc.asyncModelRun(() => ({ model: { users: userCount, clients: [] }, real: run }), steps);
+      for (const client of run.clients) if (client instanceof RawSseClient && client.isStalled) client.resume();
+      const ctx: CheckContext = { truth: this.truth, fleet: this.fleet, users, historyMax: SETTINGS.historyMax };
+      debug('settling');
+      await this.settle(run, ctx, startedAt);
+      debug('checking');
+      this.count(run);
+      const problems = [...(await checkLedger(ctx)), ...run.clients.flatMap((client) => checkClient(ctx, client))];
+      if (problems.length > 0) throw new ModelViolation(report(run, ctx, problems));
+    } finally {
+      debug('closing');
+      await run.close();
+      await this.truth.unwatch();
+      await this.truth.forget(users).catch(() => undefined);
+    }
+  }
+
+  /** One line per tally entry, sorted. */
+  describeTally(): string {
+    return [...this.tally].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => `  ${key}: ${n}`).join('\n');
+  }
+
+  private count(run: ScheduleRun): void {
+    const add = (key: string, n = 1) => this.tally.set(key, (this.tally.get(key) ?? 0) + n);
+    add('schedules');
+    for (const step of run.steps) add(`step: ${/^(open \S+=\S+|\S+ \S+ via \S+|\S+)/.exec(step)?.[1].replace(/ c\d+=/, ' ').replace(/ seq=\d+/, '')}`);
+    for (const step of run.steps) if (step.startsWith('open')) add(`open cursor=${/cursor=(\S+?)(\(|$| )/.exec(step)?.[1]}`);
+    for (const client of run.clients) {
+      for (const segment of client.segments) {
+        add('connections');
+        if (segment.refused) add(`connections refused: ${segment.refused.replace(/\d{3,}/g, (m) => m).slice(0, 40)}`);
+        if (segment.end && segment.end !== 'client' && segment.refused === null) {
+          const stop = this.fleet.stops.get(segment.route.generation);
+          const why = segment.paused ? 'stalled reader' : stop && stop.at <= (segment.endedAt ?? 0) + 5 ? stop.signal : 'unexplained';
+          add(`connections ended by the server side: ${client.kind} ${segment.end} (${why})`);
+        }
+        for (const event of segment.received) add(event.kind === 'reset' ? `reset ${event.reason}` : event.kind === 'item' ? 'notifications received' : 'bad frames');
+      }
+      for (const poll of client.polls) add('polls');
+    }
+    add('notifications accepted', run.users.reduce((sum, user) => sum + this.truth.items(user).length, 0));
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.close();
+    await this.truth.close();
+    await this.fleet.stop();
+  }
+
+  private async settle(run: ScheduleRun, ctx: CheckContext, startedAt: number): Promise<void> {
+    const deadline = performance.now() + SETTINGS.settleMs;
+    for (;;) {
+      const jobsDone = await run.readJobs();
+      const unseen = this.truth.sent.some((sent) => {
+        const { outcome } = sent;
+        if (outcome.kind !== 'accepted') return false;
+        // A direct chat is acked with the message id; its notification carries it in data.messageId.
+        const items = this.truth.items(sent.user);
+        return sent.via === 'chat' ? !items.some((item) => item.messageId === outcome.id) : this.truth.indexOf(sent.user, outcome.id) < 0;
+      });
+      const behind = run.clients.some((client) => lagging(ctx, client) !== null);
+      if (jobsDone && !unseen && !behind) return;
+      if (performance.now() > deadline) {
+        // A job a SIGKILL interrupted comes back only after BullMQ's stall interval (30 s): not waited for.
+        if ([...this.fleet.stops.values()].some((stop) => stop.signal === 'SIGKILL' && stop.at >= startedAt)) run.abandonPendingJobs();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/** The report of a failing schedule: what it did, what was wrong, and what each client saw. */
+function report(run: ScheduleRun, ctx: CheckContext, problems: string[]): string {
+  const lines = ['violations:', ...collapse(problems).map((problem) => `  - ${problem}`), 'steps as run:', ...run.steps.map((step, i) => `  ${i + 1}. ${step}`)];
+  lines.push('accepted sequences (#index=id(seq)):');
+  for (const user of run.users) {
+    const items = ctx.truth.items(user).map((item, i) => `#${i}=${item.id}(${item.seq})`);
+    lines.push(`  ${user}: ${elide(items, 8) || '(none)'}`);
+  }
+  lines.push('clients (what each connection received, by seq):', ...run.clients.map((client) => describeClient(client)));
+  return lines.join('\n');
+}
+
+/** The same violation on many segments of a reconnect loop, said once with the segments it hit. */
+function collapse(problems: string[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const problem of problems) {
+    const segment = /segment (\d+)/.exec(problem)?.[1];
+    const key = problem.replace(/segment \d+/, 'segment *');
+    groups.set(key, [...(groups.get(key) ?? []), segment ?? '']);
+  }
+  return [...groups].map(([key, segments]) => (segments.length > 1 ? key.replace('segment *', `segments ${elide(segments, 3)}`) : key.replace('segment *', `segment ${segments[0]}`)));
+}
+
+/** The first and last `keep` of a long list. */
+function elide(items: string[], keep: number): string {
+  return items.length <= keep * 2 + 1 ? items.join(' ') : `${items.slice(0, keep).join(' ')} ... (${items.length - keep * 2} more) ... ${items.slice(-keep).join(' ')}`;
+}
+
+function describeClient(client: LogicalClient): string {
+  const events = (received: Received[]) => elide(received.map((e) => (e.kind === 'item' ? `${e.seq}` : e.kind === 'reset' ? `RESET(${e.reason})` : `BAD(${e.text})`)), 12);
+  const head = `  ${client.name} ${client.kind} ${client.user}${client.closed ? ' [closed]' : ''}${client.dead ? ` [gave up: ${client.dead}]` : ''}`;
+  if (client.kind === 'rest-polling') {
+    const polls = client.polls.map((poll) => `    poll after=${poll.after} g${poll.route.index} → ${poll.status} [${events(poll.items)}] lastId=${poll.lastId}`);
+    return [head, ...elideLines(polls, 6)].join('\n');
+  }
+  const segments = client.segments.map(
+    (s) =>
+      `    #${s.index} g${s.route.index}/gen${s.route.generation} cursor=${s.cursor ?? '-'} via=${s.via ?? '-'}${s.refused ? ` REFUSED ${s.refused}` : ''}${s.position ? ` position=${s.position}` : ''}${s.paused ? ' [stalled]' : ''}: [${events(s.received)}] end=${s.end ?? 'open'}${s.endDetail ? ` (${s.endDetail.slice(0, 160)})` : ''}`,
+  );
+  return [head, ...elideLines(segments, 4)].join('\n');
+}
+
+function elideLines(lines: string[], keep: number): string[] {
+  return lines.length <= keep * 2 + 1 ? lines : [...lines.slice(0, keep), `    ... ${lines.length - keep * 2} more like these ...`, ...lines.slice(-keep)];
+}

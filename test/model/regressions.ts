@@ -1,0 +1,85 @@
+import type { Feature } from './config';
+
+/*
+ * Every schedule that ever failed, replayed first on every run (jest and the
+ * CLI). `seed` + `path` (+ `replayPath`, fast-check's hint for commands)
+ * regenerate the shrunk schedule exactly, with the features that run left
+ * out (`exclude`: they change what a seed generates, so a replay leaves them
+ * out too). `model` is the MODEL_VERSION it was recorded under: another
+ * version generates something else from the same seed, so such an entry is
+ * reported as stale instead of replayed. The CLI appends new failures above
+ * the marker; the jest entry prints the line to add.
+ */
+export interface Regression {
+  seed: number;
+  path: string;
+  replayPath?: string;
+  exclude?: Feature[];
+  model: number;
+  /** The first violation it showed when it was found, and when. */
+  note: string;
+}
+
+export const REGRESSIONS: Regression[] = [
+  // Found on 2dd0f98 (before the cursor, reader-paced and Unicode fixes); each shows its defect in its first violation.
+  { seed: 1, path: '0:4:3:3:3', replayPath: 'J:B', model: 1, note: '2dd0f98: POST /api/notifications to a non-ASCII user id answers 400' },
+  {
+    seed: 1,
+    path: '5:0:3:2:3:1:1:1:1',
+    replayPath: 'AABAOAT:VB',
+    exclude: ['unicode', 'malformed-cursors'],
+    model: 1,
+    note: "2dd0f98: SSE with another user's id in Last-Event-ID: echoed as the opening id, no reset, the next notification swallowed",
+  },
+  {
+    seed: 1,
+    path: '13:5:1:1:1:1',
+    replayPath: 'GAN:F',
+    exclude: ['unicode', 'malformed-cursors', 'foreign-cursors'],
+    model: 1,
+    note: '2dd0f98: SSE with Last-Event-ID 18446744073709551615-18446744073709551615: echoed, no reset, the stream ends at once, again on every reconnect',
+  },
+  {
+    seed: 1,
+    path: '28:3:5:4:5:3:3:3:4:4',
+    replayPath: '2:B',
+    exclude: ['unicode', 'malformed-cursors', 'foreign-cursors', 'ahead-cursors'],
+    model: 1,
+    note: '2dd0f98: SSE reader stalled past the bound, then resumed: cut again on every reconnect while reading (replay not reader-paced)',
+  },
+  {
+    seed: 7,
+    path: '0:0:2:1:1:2:2',
+    replayPath: 'YAA:F',
+    exclude: ['zero-cursors', 'ahead-cursors', 'foreign-cursors', 'malformed-cursors', 'stall', 'kill', 'subscriber-kill'],
+    model: 1,
+    note: '2dd0f98: direct chat to a non-ASCII user id acked invalid_payload',
+  },
+  {
+    seed: 1,
+    path: '30:43',
+    replayPath: 'Z:B',
+    exclude: ['unicode', 'malformed-cursors', 'foreign-cursors', 'ahead-cursors', 'stall'],
+    model: 1,
+    note: '2dd0f98 (a race, replays sometimes): Socket.IO resuming around a subscriber CLIENT KILL gets duplicates and reordering (feed re-sync from 0-0)',
+  },
+  // Found on the working tree of 2026-12-04 14:27 (485c285 + changes).
+  {
+    seed: 5,
+    path: '158',
+    replayPath: 'DAA:F',
+    model: 1,
+    note: '485c285+ (a race, replays sometimes): Socket.IO reopened from its last id receives that id again after a subscriber CLIENT KILL (feed re-sync from 0-0)',
+  },
+  // A checker defect, kept so it stays fixed: it demanded a reset from a socket closed before its first poll brought it.
+  {
+    seed: 424242,
+    path: '48:12:0:2:4:5:6:4:4',
+    replayPath: 'AADAGAS:VB',
+    exclude: ['subscriber-kill'],
+    model: 1,
+    note: 'checker: Socket.IO polling with the largest id, closed at once: no reset demanded from a connection that received nothing',
+  },
+  { seed: 99, path: '13:13', replayPath: 'L:B', model: 1, note: '2026-12-04: c1 (websocket, <user>): segment 1 on g0 with no cursor via -: replayed #0 <id> seq=1, stored before it connected' },
+  // new regressions above this line
+];

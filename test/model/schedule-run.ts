@@ -1,0 +1,162 @@
+import type { Queue } from 'bullmq';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientKind, LogicalClient } from './client';
+import { SETTINGS } from './config';
+import { type Fleet, MODEL_API_KEY, type Route, userToken } from './fleet';
+import { RestPollingClient, SocketIoClient } from './socket-clients';
+import { EventSourceClient, RawSseClient } from './sse-clients';
+import type { Sent, Truth, Via } from './truth';
+
+/*
+ * One schedule's world: its fresh users, its clients, the publishes it made
+ * (each with a sequence number in `data`, so a report reads "seq=12" rather
+ * than a stream id), and what it did to the fleet. Commands act through it.
+ */
+
+let execution = 0;
+
+/** Fresh ids per execution (shrinking re-runs a schedule: it must not meet its earlier run's history). */
+export function freshUsers(count: number, unicode: boolean): string[] {
+  const run = `${++execution}${Math.random().toString(36).slice(2, 6)}`;
+  const users = Array.from({ length: count }, (_, i) => `m${run}-u${i}`);
+  if (unicode) users[count - 1] = `ü-用户-${run}-🚀`;
+  return users;
+}
+
+export class ScheduleRun {
+  readonly clients: LogicalClient[] = [];
+  /** What happened, one line per step, for the report. */
+  readonly steps: string[] = [];
+  private seq = 0;
+  private readonly senders = new Map<number, Socket>();
+  private readonly jobs: Array<{ sent: Sent; jobId: string }> = [];
+
+  constructor(
+    readonly fleet: Fleet,
+    readonly truth: Truth,
+    readonly queue: Queue,
+    readonly users: string[],
+  ) {}
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  openClient(kind: ClientKind, user: string, preferred: number): LogicalClient {
+    const name = `c${this.clients.length}`;
+    const Kind = { sse: RawSseClient, eventsource: EventSourceClient, websocket: SocketIoClient, 'sio-polling': SocketIoClient, 'rest-polling': RestPollingClient }[kind];
+    const client = new Kind(name, kind, user, this.fleet, preferred);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** `POST /api/notifications` as an internal service; resolves with the ledger entry once answered. */
+  async publishRest(user: string, preferred: number, options: { via?: Via; big?: boolean; seq?: number; idempotencyKey?: string; sameAs?: number } = {}): Promise<Sent> {
+    const seq = options.seq ?? this.nextSeq();
+    const data: Record<string, unknown> = { seq };
+    if (options.big) data.blob = 'x'.repeat(SETTINGS.bigBlobChars);
+    const type = seq % 3 === 0 ? 'model-ping' : 'job-match';
+    const route = this.fleet.route(preferred);
+    const sent = this.truth.record({ seq, user, via: options.via ?? 'rest', sentAt: performance.now(), outcome: { kind: 'pending' }, route: route ?? undefined, idempotencyKey: options.idempotencyKey, sameAs: options.sameAs });
+    if (route === null) {
+      sent.outcome = { kind: 'unknown', error: 'no gateway up' };
+      return sent;
+    }
+    const body = JSON.stringify({ userId: user, type, data, ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}) });
+    try {
+      const response = await fetch(`${route.url}/api/notifications`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Api-Key': MODEL_API_KEY },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await response.text();
+      sent.answeredAt = performance.now();
+      if (response.status === 202) sent.outcome = { kind: 'accepted', id: (JSON.parse(text) as { id: string }).id };
+      else sent.outcome = { kind: 'refused', status: response.status, body: text.slice(0, 200) };
+    } catch (error) {
+      sent.answeredAt = performance.now();
+      sent.outcome = { kind: 'unknown', error: (error as Error).message };
+    }
+    return sent;
+  }
+
+  /** A `notify` job on the `notifications` queue; its outcome is read when the schedule settles. */
+  async publishQueue(user: string): Promise<Sent> {
+    const seq = this.nextSeq();
+    const sent = this.truth.record({ seq, user, via: 'queue', sentAt: performance.now(), outcome: { kind: 'pending' } });
+    const job = await this.queue.add('notify', { userId: user, type: 'job-match', data: { seq } });
+    sent.jobId = job.id;
+    this.jobs.push({ sent, jobId: job.id as string });
+    return sent;
+  }
+
+  /** Direct chat from this schedule's sender, stored as the recipient's `message-received`. */
+  async chat(user: string, preferred: number): Promise<Sent> {
+    const seq = this.nextSeq();
+    const route = this.fleet.route(preferred);
+    const sent = this.truth.record({ seq, user, via: 'chat', sentAt: performance.now(), outcome: { kind: 'pending' }, route: route ?? undefined });
+    if (route === null) {
+      sent.outcome = { kind: 'unknown', error: 'no gateway up' };
+      return sent;
+    }
+    try {
+      const socket = await this.sender(route);
+      sent.sentAt = performance.now();
+      const ack = (await socket.timeout(3_000).emitWithAck('chat', { recipientId: user, content: `hello #${seq}` })) as { ok: boolean; id?: string; error?: string };
+      sent.answeredAt = performance.now();
+      sent.outcome = ack.ok && ack.id ? { kind: 'accepted', id: ack.id } : { kind: 'refused', status: ack.error ?? 'no error' };
+      if (ack.id) sent.messageId = ack.id;
+    } catch (error) {
+      sent.answeredAt = performance.now();
+      sent.outcome = { kind: 'unknown', error: (error as Error).message };
+    }
+    return sent;
+  }
+
+  /** Reads the outcome of every queued job (completed: the id it returned). */
+  async readJobs(): Promise<boolean> {
+    let done = true;
+    for (const { sent, jobId } of this.jobs) {
+      if (sent.outcome.kind !== 'pending') continue;
+      const state = await this.queue.getJobState(jobId);
+      // Read the job only once it is finished: a copy read before holds no return value.
+      const job = state === 'completed' || state === 'failed' ? await this.queue.getJob(jobId) : undefined;
+      if (state === 'completed') sent.outcome = { kind: 'accepted', id: (job?.returnvalue as { id: string } | undefined)?.id ?? '(no return value)' };
+      else if (state === 'failed') sent.outcome = { kind: 'refused', status: `job failed: ${job?.failedReason}` };
+      else done = false;
+    }
+    return done;
+  }
+
+  /** A job a SIGKILL interrupted is retried only after BullMQ's stall interval: it is left, not waited for. */
+  abandonPendingJobs(): void {
+    for (const { sent } of this.jobs) if (sent.outcome.kind === 'pending') sent.outcome = { kind: 'unknown', error: 'job not finished when the schedule settled' };
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients) client.close();
+    for (const socket of this.senders.values()) socket.disconnect();
+  }
+
+  private async sender(route: Route): Promise<Socket> {
+    const existing = this.senders.get(route.generation);
+    if (existing?.connected) return existing;
+    existing?.disconnect();
+    // A stock client: it retries by itself (a gateway whose subscriber is reconnecting closes the handshake).
+    const socket = io(route.url, { transports: ['websocket'], auth: { token: userToken(`${this.users[0]}-sender`) }, forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+    this.senders.set(route.generation, socket);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the chat sender did not connect within 3 s')), 3_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return socket;
+  }
+}
