@@ -72,7 +72,7 @@ describe('connection caps (MAX_CONNECTIONS_PER_USER, MAX_CONNECTIONS_PER_INSTANC
     expect(again.status).toBe(200);
   });
 
-  it('while draining, answers /health and new streams with 503 and new sockets with connect_error', async () => {
+  it('while draining, answers /health and new streams with 503, and closes the transport of new sockets so that stock clients retry', async () => {
     const draining = await startGateway();
     try {
       await draining.app.get(LiveConnections).drain();
@@ -84,8 +84,15 @@ describe('connection caps (MAX_CONNECTIONS_PER_USER, MAX_CONNECTIONS_PER_INSTANC
       expect(refused.headers['retry-after']).toBe('1');
       const late = connectSocket(draining.url, randomUserId());
       sockets.push(late);
-      const error = await connectError(late);
-      expect(error.message).toBe('shutting_down');
+      const errors: Error[] = [];
+      late.socket.on('connect_error', (error) => errors.push(error));
+      let attempts = 0;
+      late.socket.io.on('reconnect_attempt', () => attempts++);
+      // Refused by a transport close, not a connect_error: the stock client keeps retrying by itself.
+      await waitFor(() => attempts >= 2, 'two more attempts by the client itself');
+      expect(late.socket.active).toBe(true);
+      expect(late.socket.connected).toBe(false);
+      expect(errors.map((error) => error.message)).not.toContain('shutting_down');
     } finally {
       await draining.close();
     }

@@ -101,9 +101,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         }
       }
       const slot = this.live.admit(user.id);
+      // Draining: close the transport, as the drain does. A stock client retries that by itself (through
+      // the balancer, elsewhere), where it would give up for good on a connect_error.
+      if (slot === 'draining') return socket.conn.close();
       if (typeof slot === 'string') {
-        const refusal = slot === 'draining' ? 'shutting_down' : 'too_many_connections';
-        return next(Object.assign(new Error(refusal), { data: { code: refusal.toUpperCase(), message: refusalMessage(slot), retryAfterMs: RETRY_AFTER_SECONDS[slot] * 1000 } }));
+        return next(Object.assign(new Error('too_many_connections'), { data: { code: 'TOO_MANY_CONNECTIONS', message: refusalMessage(slot), retryAfterMs: RETRY_AFTER_SECONDS[slot] * 1000 } }));
       }
       // The transport's close is the one event every admitted socket ends with, connected or not.
       socket.conn.once('close', () => slot.release());
