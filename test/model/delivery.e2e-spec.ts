@@ -9,8 +9,9 @@ import { explore, firstViolation, formatFailure, regressionEntry, replayRegressi
  * gateway processes and the real Redis (see test/model/*.ts): a user gets
  * every notification that is theirs, once, in order, and nothing that is not,
  * whatever happens to their connection, cursor, reader speed or instance.
- * Recorded regressions replay first; then SETTINGS.ciRuns schedules from a
- * fixed seed (MODEL_SEED / MODEL_RUNS / MODEL_EXCLUDE override them).
+ * The fixed scenarios and the recorded regressions replay first; then
+ * SETTINGS.ciRuns schedules from a fixed seed (MODEL_SEED / MODEL_RUNS /
+ * MODEL_EXCLUDE override them).
  * Longer runs: test/model/run.ts.
  */
 

@@ -48,8 +48,11 @@ export class Fleet {
   readonly admin: Redis;
   /** generation → when the harness signalled it (performance.now()), and how. */
   readonly stops = new Map<number, { at: number; signal: NodeJS.Signals }>();
-  /** performance.now() of each CLIENT KILL of a subscriber (a refusal shortly after one is excused). */
-  readonly subscriberKills: number[] = [];
+  /**
+   * Each CLIENT KILL of subscribers: from when, until their connections were seen back (then half a
+   * second more for the re-sync). A refusal in that window is excused; a loaded machine only widens it.
+   */
+  readonly subscriberKills: Array<{ at: number; back: number }> = [];
   /** Exits nobody asked for: always a finding. */
   readonly crashes: string[] = [];
   private readonly instances: Array<Instance | null> = [null, null];
@@ -117,9 +120,15 @@ export class Fleet {
   /** Kills the notification subscriber connection(s) of this prefix's gateways (only ours: matched by name). */
   async killSubscriber(which: 'one' | 'both', pick: number): Promise<number> {
     const ids = await this.subscriberIds();
-    this.subscriberKills.push(performance.now());
+    const kill = { at: performance.now(), back: Infinity };
+    this.subscriberKills.push(kill);
     const victims = which === 'both' ? ids : ids.slice(pick % Math.max(1, ids.length)).slice(0, 1);
     for (const id of victims) await this.admin.client('KILL', 'ID', id);
+    // Watch for them to come back (new connection ids), in the background.
+    void waitFor(async () => (await this.subscriberIds()).filter((id) => !victims.includes(id)).length >= ids.length, 'the subscribers to reconnect', 30_000).then(
+      () => (kill.back = performance.now() + 500),
+      () => (kill.back = performance.now()),
+    );
     return victims.length;
   }
 

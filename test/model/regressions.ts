@@ -71,7 +71,15 @@ export const REGRESSIONS: Regression[] = [
     model: 1,
     note: '485c285+ (a race, replays sometimes): Socket.IO reopened from its last id receives that id again after a subscriber CLIENT KILL (feed re-sync from 0-0)',
   },
-  // A checker defect, kept so it stays fixed: it demanded a reset from a socket closed before its first poll brought it.
+  {
+    seed: 99,
+    path: '13:13',
+    replayPath: 'L:B',
+    model: 1,
+    note: '485c285+ (a race, replays sometimes): a socket with no cursor that connects while the subscriber re-subscribes gets the whole history',
+  },
+  // Defects of the checker itself, kept so that they stay fixed.
+  // It demanded a reset from a socket closed before its first poll brought it:
   {
     seed: 424242,
     path: '48:12:0:2:4:5:6:4:4',
@@ -80,6 +88,30 @@ export const REGRESSIONS: Regression[] = [
     model: 1,
     note: 'checker: Socket.IO polling with the largest id, closed at once: no reset demanded from a connection that received nothing',
   },
-  { seed: 99, path: '13:13', replayPath: 'L:B', model: 1, note: '2026-12-04: c1 (websocket, <user>): segment 1 on g0 with no cursor via -: replayed #0 <id> seq=1, stored before it connected' },
+  // It ran two connections for one SSE client closed and reopened while a reconnect was pending:
+  {
+    seed: 20261204,
+    path: '50:0:26:17:19:21:2:14:18:14',
+    replayPath: 'A/D:G',
+    model: 1,
+    note: 'harness: an SSE client closed and reopened while a reconnect was pending ran two connections (duplicates across them)',
+  },
+  // It judged a first reset by the stream's opening id instead of by the client's cursor:
+  {
+    seed: 777,
+    path: '2429:0:10:5:8:7:7:7:7:8:10',
+    replayPath: 'BABAGAo:VB',
+    exclude: ['subscriber-kill'],
+    model: 1,
+    note: "checker: SSE with another user's id older than the trimmed history gets history-truncated, as resume-point.ts intends",
+  },
+  // It demanded no reset at all from a client without a cursor, even one due later in its stream:
+  {
+    seed: 2026,
+    path: '71:4:16:4:6:6:5:5:6:7:5',
+    replayPath: '4:B',
+    model: 1,
+    note: 'checker: SSE without a cursor, subscriber killed, stalled past the trimming: history-truncated is due, though it is the first event',
+  },
   // new regressions above this line
 ];

@@ -17,8 +17,11 @@ export class RawSseClient extends LogicalClient {
   private lastIdLine: string | null = null;
   private retryMs: number = SETTINGS.sseRetryMs;
   private paused = false;
+  /** Bumped by every open and close: a reconnect scheduled before one of them is dropped, not run beside the new connection. */
+  private run = 0;
 
   open(cursor: string | null, via: CursorVia | null): void {
+    this.run++;
     this.closed = false;
     this.dead = null;
     this.openedWith = { cursor, via };
@@ -28,6 +31,7 @@ export class RawSseClient extends LogicalClient {
   }
 
   close(): void {
+    this.run++;
     this.closed = true;
     if (this.current) this.finish(this.current, 'client');
     this.request?.destroy();
@@ -35,6 +39,14 @@ export class RawSseClient extends LogicalClient {
 
   resumeId(): string | null {
     return this.lastIdLine;
+  }
+
+  /** Connects again after `ms`, unless the client was closed or reopened meanwhile. */
+  private later(ms: number, cursor: string | null, via: CursorVia | null): void {
+    const run = this.run;
+    void pause(ms).then(() => {
+      if (run === this.run) this.connect(cursor, via);
+    });
   }
 
   /** Stops reading: the kernel's buffers, then the gateway's, fill up. */
@@ -57,7 +69,7 @@ export class RawSseClient extends LogicalClient {
     if (this.closed) return;
     const route = this.fleet.route(this.preferred);
     if (route === null) {
-      void pause(50).then(() => this.connect(cursor, via));
+      this.later(50, cursor, via);
       return;
     }
     this.preferred = route.index;
@@ -139,8 +151,7 @@ export class RawSseClient extends LogicalClient {
       return;
     }
     // Resume as a browser does: after `retry:`, from the last id seen, in the header.
-    const wait = refused === null ? this.retryMs : 50;
-    void pause(wait).then(() => this.connect(this.lastIdLine, this.lastIdLine === null ? null : 'header'));
+    this.later(refused === null ? this.retryMs : 50, this.lastIdLine, this.lastIdLine === null ? null : 'header');
   }
 }
 

@@ -26,7 +26,7 @@ export function outage(ctx: CheckContext, route: Route, t: number): string | nul
   if (route.index < 0) return 'no gateway was up';
   const stop = ctx.fleet.stops.get(route.generation);
   if (stop && stop.at <= t + 5) return `g${route.index} got ${stop.signal}`;
-  if (ctx.fleet.subscriberKills.some((kill) => kill <= t + 5 && t - kill < 2_000)) return 'a subscriber was just killed';
+  if (ctx.fleet.subscriberKills.some((kill) => kill.at <= t + 5 && t <= kill.back)) return 'a subscriber was just killed';
   return null;
 }
 
@@ -149,14 +149,20 @@ function judgeSequence(ctx: CheckContext, client: LogicalClient, segment: Segmen
   if (cls.kind === 'none' && opening !== null && opening + 1 < newestAtOpen) say(`opens after ${segment.position}, older than the newest position ${label(items, newestAtOpen - 1)}`);
   const established = segment.establishedAt ?? Infinity;
   const firstMust = items.findIndex((item) => (ctx.truth.sentAtOf(item) ?? -Infinity) > established);
+  // Where the client stood before anything came: its own cursor, or (without one) the opening id; what a first reset is judged
+  // against (after an unknown cursor, the opening id already says where the reset goes).
+  const cursorAt = cls.kind === 'own' ? cls.index : cls.kind === 'beginning' ? -1 : cls.kind === 'none' ? opening : null;
   segment.received.forEach((event, r) => {
     if (event.kind === 'reset') {
+      const before = r === 0 ? cursorAt : at;
       if (event.reason === 'unknown-cursor' && !(needsReset && r === 0)) say(`reset unknown-cursor ${r === 0 ? `for ${cls.kind === 'none' ? 'a client without a cursor' : "the user's own position"}` : 'in the middle of the stream'}`);
       if (event.reason === 'history-truncated') {
         const foreignBelowTrim = cls.kind === 'unknown' && cls.why === 'foreign' && r === 0;
         if (needsReset && !foreignBelowTrim) say(`reset history-truncated where the contract says unknown-cursor`);
-        if (cls.kind === 'none' && r === 0) say('reset history-truncated for a client without a cursor');
-        if (at !== null && at + 1 >= trimmedBy(event.at)) say(`reset history-truncated although ${label(items, at + 1)} was still retained`);
+        // A client without a cursor starts at the newest position: never a reset there. Later (its subscriber
+        // was away while it stalled and the history was trimmed past it) one is due, even as its first event.
+        if (cls.kind === 'none' && r === 0 && event.position === segment.position) say('reset history-truncated for a client without a cursor');
+        if (before !== null && before + 1 >= trimmedBy(event.at)) say(`reset history-truncated although ${label(items, before + 1)} was still retained`);
       }
       const position = ownIndex(ctx, client.user, event.position);
       if (event.position === undefined) {
@@ -166,7 +172,7 @@ function judgeSequence(ctx: CheckContext, client: LogicalClient, segment: Segmen
       }
       if (position === null) return say(`reset ${event.reason} says it continues after ${event.position}, not a position of this user`);
       if (event.reason === 'unknown-cursor' && position + 1 < newestAtOpen) say(`continues after ${event.position}, older than the newest position ${label(items, newestAtOpen - 1)}`);
-      if (event.reason === 'history-truncated' && at !== null && position < at) say(`reset history-truncated moves back from ${label(items, at)} to ${event.position}`);
+      if (event.reason === 'history-truncated' && before !== null && position < before) say(`reset history-truncated moves back from ${label(items, before)} to ${event.position}`);
       if (event.reason === 'history-truncated' && position + 1 > trimmedBy(event.at)) say(`reset history-truncated continues after ${event.position}, which was not trimmed`);
       if (event.reason === 'history-truncated' && needsReset && position >= 0 && compareIds(canonicalId(segment.cursor as string) ?? '0-0', items[position].id) >= 0) {
         say(`reset history-truncated for a cursor that is not below the trimmed history (${event.position})`);
