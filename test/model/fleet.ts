@@ -89,6 +89,13 @@ export class Fleet {
     return null;
   }
 
+  /** Whether every gateway that is up answers /health with 200. */
+  private async allHealthy(): Promise<boolean> {
+    const urls = this.instances.filter((instance) => instance?.url && !instance.stopping).map((instance) => (instance as Instance).url as string);
+    const answers = await Promise.all(urls.map((url) => fetch(`${url}/health`).then((response) => response.status, () => 0)));
+    return answers.every((status) => status === 200);
+  }
+
   /** Waits until a gateway takes connections (one may be restarting). */
   async routeWhenUp(preferred: number): Promise<Route> {
     return waitFor(() => this.route(preferred), 'a gateway to take connections', 20_000);
@@ -124,11 +131,15 @@ export class Fleet {
     this.subscriberKills.push(kill);
     const victims = which === 'both' ? ids : ids.slice(pick % Math.max(1, ids.length)).slice(0, 1);
     for (const id of victims) await this.admin.client('KILL', 'ID', id);
-    // Watch for them to come back (new connection ids), in the background.
-    void waitFor(async () => (await this.subscriberIds()).filter((id) => !victims.includes(id)).length >= ids.length, 'the subscribers to reconnect', 30_000).then(
-      () => (kill.back = performance.now() + 500),
-      () => (kill.back = performance.now()),
-    );
+    // Watch for them to come back, in the background: new connection ids, then every gateway's /health
+    // at 200 (ioredis is ready only after it has re-subscribed, a while after the connection shows up
+    // on a loaded machine), then half a second for the re-sync.
+    void waitFor(async () => (await this.subscriberIds()).filter((id) => !victims.includes(id)).length >= ids.length, 'the subscribers to reconnect', 30_000)
+      .then(() => waitFor(() => this.allHealthy(), 'every gateway healthy again', 30_000))
+      .then(
+        () => (kill.back = performance.now() + 500),
+        () => (kill.back = performance.now()),
+      );
     return victims.length;
   }
 

@@ -113,5 +113,14 @@ export const REGRESSIONS: Regression[] = [
     model: 1,
     note: 'checker: SSE without a cursor, subscriber killed, stalled past the trimming: history-truncated is due, though it is the first event',
   },
+  { seed: 2026, path: '572', replayPath: 'ABI:F', model: 1, note: '2026-12-04: c0 (sse, <user>): segment 1 on g0 with cursor "0-0" (beginning) via header: refused with ECONNRESET by a gateway serving' },
+  // It excused refusals only until the killed subscriber showed up in CLIENT LIST, before it was ready again:
+  {
+    seed: 31337,
+    path: '61:6:5:8:8:13:13:12',
+    replayPath: 'Cq:C',
+    model: 1,
+    note: 'checker (under load): SSE refused 503 while its gateway re-subscribed after CLIENT KILL, judged as refused while serving',
+  },
   // new regressions above this line
 ];
