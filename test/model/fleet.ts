@@ -133,11 +133,11 @@ export class Fleet {
     for (const id of victims) await this.admin.client('KILL', 'ID', id);
     // Watch for them to come back, in the background: new connection ids, then every gateway's /health
     // at 200 (ioredis is ready only after it has re-subscribed, a while after the connection shows up
-    // on a loaded machine), then half a second for the re-sync.
+    // on a loaded machine), then 2 s for the re-sync (seed 31337 path 410 was refused past half a second).
     void waitFor(async () => (await this.subscriberIds()).filter((id) => !victims.includes(id)).length >= ids.length, 'the subscribers to reconnect', 30_000)
       .then(() => waitFor(() => this.allHealthy(), 'every gateway healthy again', 30_000))
       .then(
-        () => (kill.back = performance.now() + 500),
+        () => (kill.back = performance.now() + 2_000),
         () => (kill.back = performance.now()),
       );
     return victims.length;

@@ -113,7 +113,14 @@ export const REGRESSIONS: Regression[] = [
     model: 1,
     note: 'checker: SSE without a cursor, subscriber killed, stalled past the trimming: history-truncated is due, though it is the first event',
   },
-  { seed: 2026, path: '572', replayPath: 'ABI:F', model: 1, note: '2026-12-04: c0 (sse, <user>): segment 1 on g0 with cursor "0-0" (beginning) via header: refused with ECONNRESET by a gateway serving' },
+  // It took an SSE connection the model closed while it was connecting for a refusal (ECONNRESET):
+  {
+    seed: 2026,
+    path: '572',
+    replayPath: 'ABI:F',
+    model: 1,
+    note: 'harness: SSE client closed by the model while connecting after a SIGKILL: no refusal to judge',
+  },
   // It excused refusals only until the killed subscriber showed up in CLIENT LIST, before it was ready again:
   {
     seed: 31337,
@@ -122,5 +129,7 @@ export const REGRESSIONS: Regression[] = [
     model: 1,
     note: 'checker (under load): SSE refused 503 while its gateway re-subscribed after CLIENT KILL, judged as refused while serving',
   },
+  { seed: 31337, path: '410', replayPath: 'K:B', model: 1, note: 'checker (under load): SSE refused 503 shortly after /health was back from a subscriber CLIENT KILL' },
+  { seed: 20261204, path: '136:7', replayPath: 'AAAAAP:q', model: 1, note: 'checker (under load, CI soak): SSE refused 503 while its gateway re-subscribed after CLIENT KILL' },
   // new regressions above this line
 ];

@@ -81,6 +81,8 @@ export class RawSseClient extends LogicalClient {
     const request = http.get(`${route.url}/api/events${query}`, { headers, agent: false }, (response) => this.onResponse(segment, response));
     this.request = request;
     request.on('error', (error) => {
+      // Closed by the model while connecting: not a refusal.
+      if (segment.end === 'client') return;
       if (segment.establishedAt === null && segment.refused === null) segment.refused = (error as NodeJS.ErrnoException).code ?? error.message;
       this.ended(segment, 'error', error.message);
     });
@@ -203,7 +205,7 @@ export class EventSourceClient extends LogicalClient {
           else segment.refused = String(response.status);
           return response;
         } catch (error) {
-          segment.refused ??= (error as Error).message;
+          if (segment.end !== 'client') segment.refused ??= (error as Error).message;
           this.finish(segment, 'error', (error as Error).message);
           throw error;
         }
