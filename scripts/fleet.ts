@@ -17,11 +17,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { bundlePath as bundle, buildIfStale } from '../tools/build-if-stale';
+import { freePort } from '../tools/free-port';
 
 const root = path.resolve(__dirname, '..');
 const LOOPBACK = '127.0.0.1';
 const TEMPLATE = path.join(root, 'deploy/nginx/gateway.conf.template');
-const bundle = (app: string) => path.join(root, 'dist/apps', app, 'main.js');
 
 /** Gateways and the job-matcher exit within 10 s of SIGTERM (the contract); past this they are killed. */
 const STOP_GRACE_MS = 12_000;
@@ -161,7 +162,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     let url = '';
     // With port 0 another process may take the probed port before nginx binds it: probe again.
     for (let attempt = 1; nginx === null; attempt++) {
-      const listenPort = port === 0 ? await freePort() : port;
+      const listenPort = port === 0 ? await freePort(LOOPBACK) : port;
       if (port !== 0 && !(await portIsFree(port))) throw new Error(`${LOOPBACK}:${port} is in use: choose another port (--port, FLEET_PORT; 0 for any free one)`);
       fs.writeFileSync(configFile, renderNginxConfig({ runDir, listen: `${LOOPBACK}:${listenPort}`, gateways }));
       const check = spawnSync(nginxBinary, [...nginxArgs, '-t', '-q'], { encoding: 'utf8' });
@@ -412,17 +413,6 @@ async function httpStatus(url: string): Promise<number> {
   return response.status;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -448,21 +438,6 @@ function ensureRedis(): Promise<{ url: string; stop: () => void }> {
 
 // ---------------------------------------------------------------------------------------------
 // CLI
-
-function buildIfStale(): void {
-  const newest = (entry: string): number => {
-    const stat = fs.statSync(entry, { throwIfNoEntry: false });
-    if (!stat) return 0;
-    if (!stat.isDirectory()) return stat.mtimeMs;
-    return Math.max(stat.mtimeMs, ...fs.readdirSync(entry).map((child) => newest(path.join(entry, child))));
-  };
-  const sources = ['apps', 'libs', 'package.json', 'tsconfig.json', 'nest-cli.json'].map((p) => newest(path.join(root, p)));
-  const builtAt = Math.min(...['gateway', 'job-matcher'].map((app) => fs.statSync(bundle(app), { throwIfNoEntry: false })?.mtimeMs ?? 0));
-  if (Math.max(...sources) <= builtAt) return;
-  process.stderr.write('Building (sources changed since the last build)...\n');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) process.exit(build.status ?? 1);
-}
 
 function parseArgs(argv: string[]): { gateways: number; port: number; prefix?: string; quiet: boolean; build: boolean } {
   const usage = 'usage: npm run fleet -- [--gateways N] [--port P] [--prefix PREFIX] [--quiet] [--no-build]';

@@ -28,7 +28,6 @@ import { waitFor } from './support/wait-for';
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) {
-  // eslint-disable-next-line no-console
   console.warn(`browser test skipped: ${CHROMIUM} is missing (install Debian's chromium: apt-get install chromium, as .ci/run does)`);
 }
 

@@ -301,6 +301,7 @@ describeWithNginx(`a fleet behind nginx${nginx === null ? ' (skipped: nginx is n
       ];
       throw new Error(
         [(error as Error).message, publisherError ? `publisher: ${String(publisherError)}` : '', `published ${published.length}`, ...state, fleetLogs()].join('\n'),
+        { cause: error },
       );
     }
 

@@ -2,31 +2,11 @@
 // `npm start`: build when the sources are newer than the bundle, then run the
 // gateway with a Redis it can reach (see with-redis.js).
 'use strict';
-const { spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
+const { buildIfStale, bundlePath } = require('./build-if-stale');
 const { runWithRedis } = require('./with-redis');
 
-const root = path.resolve(__dirname, '..');
-const bundle = path.join(root, 'dist/apps/gateway/main.js');
-
-function newestMtime(entry) {
-  const stat = fs.statSync(entry, { throwIfNoEntry: false });
-  if (!stat) return 0;
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const child of fs.readdirSync(entry)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
-  return newest;
-}
-
-const sources = ['apps', 'libs', 'package.json', 'tsconfig.json', 'nest-cli.json'].map((p) => path.join(root, p));
-const builtAt = fs.statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-if (Math.max(...sources.map(newestMtime)) > builtAt) {
-  process.stderr.write('Building (sources changed since the last build)...\n');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) process.exit(build.status ?? 1);
-}
+buildIfStale(['gateway']);
 // Outside production, `npm start` alone should let a newcomer try everything: the demo page signs in
 // with dev tokens (JWT_SECRET unset: a per-process secret, see loadConfig) and posts jobs with the
 // internal key. These defaults are for this machine only: a random key each start rather than a
@@ -45,4 +25,4 @@ if (process.env.NODE_ENV !== 'production') {
     );
   }
 }
-runWithRedis(process.execPath, [bundle]);
+runWithRedis(process.execPath, [bundlePath('gateway')]);

@@ -102,7 +102,7 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
   const clients = new LoadClients(context.script('load-client.ts'), plan.clientProcesses);
   const publisher = new Publisher(server.port, API_KEY);
   let result: CellResult;
-  let connectWindow: [number, number] = [0, 0];
+  let connectWindow: [number, number];
   try {
     await sleep(500);
     const before = await server.probe();

@@ -132,7 +132,7 @@ export class ModelHarness {
         }
         for (const event of segment.received) add(event.kind === 'reset' ? `reset ${event.reason}` : event.kind === 'item' ? 'notifications received' : 'bad frames');
       }
-      for (const poll of client.polls) add('polls');
+      if (client.polls.length > 0) add('polls', client.polls.length);
     }
     add('notifications accepted', run.users.reduce((sum, user) => sum + this.truth.items(user).length, 0));
   }

@@ -55,4 +55,9 @@ async function shutdown(app: NestExpressApplication, signal: NodeJS.Signals, log
   process.exit(0);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // One line a supervisor shows whole (Nest has logged the detail it had); exit, since open clients would keep the process up.
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`gateway failed to start: ${reason.split('\n')[0]}\n`);
+  process.exit(1);
+});

@@ -24,4 +24,9 @@ async function bootstrap(): Promise<void> {
   }
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // One line a supervisor shows whole (Nest has logged the detail it had); exit, since open clients would keep the process up.
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`job-matcher failed to start: ${reason.split('\n')[0]}\n`);
+  process.exit(1);
+});

@@ -126,10 +126,6 @@ export class FeedSubscription implements FanoutListener {
     private readonly store: NotificationStore,
   ) {}
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

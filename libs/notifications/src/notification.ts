@@ -101,8 +101,3 @@ export function compareNotificationIds(a: string, b: string): number {
   if (seqLengthA !== seqLengthB) return seqLengthA < seqLengthB ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-/** Milliseconds since the epoch at which Redis assigned the id. */
-export function notificationIdTime(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
-}
