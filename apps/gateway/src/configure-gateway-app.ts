@@ -1,8 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { corsOptions } from './admission/origin-policy';
 import { EventStreamRoute } from './events/event-stream.route';
 import { HttpErrorFilter } from './http-error.filter';
 import { isAdminPath } from './jobs/queue-dashboard.middleware';
@@ -55,14 +55,12 @@ export function configureGatewayApp(app: NestExpressApplication): void {
   // Before Nest's own parsers, which it adds at init (urlencoded among them).
   app.use(jsonBodiesOnly);
   app.useBodyParser('json', { limit: MAX_JSON_BODY });
-  app.use(cookieParser());
   app.disable('x-powered-by');
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(createValidationPipe());
   app.useWebSocketAdapter(new RedisIoAdapter(app));
-  const { corsOrigins } = app.get<AppConfig>(APP_CONFIG);
-  if (corsOrigins.length > 0) {
-    const cors = { origin: [...corsOrigins], credentials: true };
+  const cors = corsOptions(app.get<AppConfig>(APP_CONFIG).corsOrigins);
+  if (cors !== null) {
     // Bull Board is for operators in a browser tab of its own, never for another origin's script:
     // `origin: false` makes the cors middleware add nothing, preflights included.
     app.enableCors((request, callback) => callback(null, isAdminPath(request) ? { origin: false } : cors));

@@ -6,6 +6,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { type AppConfig, JobMatchingModule, NotificationsModule, QUEUES } from '@app/notifications';
+import { EdgeAdmission } from './admission/edge-admission';
 import { DevTokenController } from './auth/dev-token.controller';
 import { InternalKeyGuard } from './auth/internal-key.guard';
 import { UserAuthGuard } from './auth/user-auth.guard';
@@ -59,6 +60,7 @@ export class GatewayModule {
       ],
       providers: [
         UserTokenVerifier,
+        EdgeAdmission,
         UserAuthGuard,
         InternalKeyGuard,
         LiveConnections,

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, type Logger } from '@nestjs/common';
 import { InvalidInputError, isRedisUnavailable, NotFoundError, UnauthorizedError } from '@app/notifications';
+import { ConnectionRefusedError } from './connections/connection-refused.error';
 
 export interface ErrorBody {
   statusCode: number;
@@ -8,20 +9,36 @@ export interface ErrorBody {
   field?: string;
 }
 
+/** How long a client should wait before it retries a request that failed because Redis was away. */
+export const REDIS_RETRY_AFTER_SECONDS = 1;
+
+export interface HttpErrorAnswer {
+  status: number;
+  body: object;
+  /** `Retry-After` (seconds) when the client may simply try again later. */
+  retryAfterSeconds: number | null;
+}
+
 /**
- * What an HTTP error answers, as `{ status, body }`: the one JSON shape
+ * What an HTTP error answers: the one JSON shape
  * `{ statusCode, error, message, field? }` (domain errors map to 400 naming the
- * field, 401 and 404; Redis being away is a 503 the client may retry; anything
- * else is a logged 500), or a report with a shape of its own (the health
- * check's `{ status: "error", ... }`) as it is. Shared by the exception filter
- * and the event stream, which answers outside Express.
+ * field, 401 and 404; Redis being away is a 503 with `Retry-After: 1`; a
+ * refused connection 429 or 503 with its own `Retry-After`; anything else is a
+ * logged 500), or a report with a shape of its own (the health check's
+ * `{ status: "error", ... }`) as it is. Shared by the exception filter and the
+ * event stream, which answers outside Express.
  */
-export function httpErrorAnswer(exception: unknown, log: Logger): { status: number; body: object } {
+export function httpErrorAnswer(exception: unknown, log: Logger): HttpErrorAnswer {
   if (exception instanceof HttpException && isReport(exception.getResponse())) {
-    return { status: exception.getStatus(), body: exception.getResponse() as object };
+    return { status: exception.getStatus(), body: exception.getResponse() as object, retryAfterSeconds: null };
   }
   const body = toBody(exception, log);
-  return { status: body.statusCode, body };
+  return { status: body.statusCode, body, retryAfterSeconds: retryAfter(exception, body.statusCode) };
+}
+
+function retryAfter(exception: unknown, status: number): number | null {
+  if (exception instanceof ConnectionRefusedError) return exception.retryAfterSeconds;
+  return status === 503 && isRedisUnavailable(exception) ? REDIS_RETRY_AFTER_SECONDS : null;
 }
 
 function toBody(exception: unknown, log: Logger): ErrorBody {
@@ -33,6 +50,10 @@ function toBody(exception: unknown, log: Logger): ErrorBody {
   }
   if (exception instanceof NotFoundError) {
     return { statusCode: 404, error: 'Not Found', message: exception.message };
+  }
+  if (exception instanceof ConnectionRefusedError) {
+    const status = exception.refusal === 'draining' ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.TOO_MANY_REQUESTS;
+    return { statusCode: status, error: statusText(status), message: exception.message };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

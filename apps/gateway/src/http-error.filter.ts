@@ -14,7 +14,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.end();
       return;
     }
-    const { status, body } = httpErrorAnswer(exception, this.log);
+    const { status, body, retryAfterSeconds } = httpErrorAnswer(exception, this.log);
+    if (retryAfterSeconds !== null) response.setHeader('Retry-After', String(retryAfterSeconds));
     response.status(status).json(body);
   }
 }

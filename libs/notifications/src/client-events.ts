@@ -1,8 +1,9 @@
 /*
- * The wire types a client sees, in one place for the server and for libs/client.
- * Types only: libs/client imports this file with `import type`, so nothing of the
- * server (ioredis, Nest, Node built-ins) can reach a browser bundle through it.
- * Names and shapes are those of the public contract (shared/contract.md).
+ * The wire types a client sees, in one place for the server and for libs/client,
+ * and the Socket.IO event names as constants checked against them. Nothing else:
+ * this file imports types only, so nothing of the server (ioredis, Nest, Node
+ * built-ins) can reach a browser bundle through it. Names and shapes are those of
+ * the public contract (shared/contract.md).
  */
 import type { Notification, NOTIFICATION_TYPES } from './notification';
 import type { JobPosting, SavedSearch } from './saved-searches/saved-search';
@@ -120,6 +121,36 @@ export interface ClientToServerEventMap {
   /** `left`: rooms the new token's `rooms` claim no longer grants (ROOM_ACCESS=claim), which the socket has left; absent when none. */
   'auth:refresh': { payload: { token: string }; ack: SocketAck<{ expiresAt: string | null; left?: string[] }> };
 }
+
+/**
+ * The client → server event names, spelled once: the server subscribes with
+ * these (`satisfies` holds each to a key of the map, and the map to them).
+ */
+export const CLIENT_EVENTS = {
+  roomJoin: 'room:join',
+  roomLeave: 'room:leave',
+  chat: 'chat',
+  typing: 'typing',
+  cursorMove: 'cursor-move',
+  authRefresh: 'auth:refresh',
+} as const satisfies Record<string, keyof ClientToServerEventMap>;
+
+/** Compiles only while `T` is empty: here, while every event of a map has its constant. */
+type NoneMissing<T extends never> = T;
+/** A client event without a constant in CLIENT_EVENTS fails to compile here. */
+export type EveryClientEventNamed = NoneMissing<Exclude<keyof ClientToServerEventMap, (typeof CLIENT_EVENTS)[keyof typeof CLIENT_EVENTS]>>;
+
+/** The server → client event names besides the notification types, spelled once (checked as above). */
+export const SERVER_EVENTS = {
+  chat: 'chat',
+  typing: 'typing',
+  cursorMove: 'cursor-move',
+  presence: 'presence',
+  reset: 'reset',
+  tokenExpired: 'token-expired',
+} as const satisfies Record<string, keyof ServerToClientEvents>;
+/** A server event without a constant in SERVER_EVENTS fails to compile here. */
+export type EveryServerEventNamed = NoneMissing<Exclude<keyof ServerToClientEvents, (typeof SERVER_EVENTS)[keyof typeof SERVER_EVENTS]>>;
 
 /** The same map in socket.io's typed-events form (payload, then the ack callback). */
 export type ClientToServerEvents = {

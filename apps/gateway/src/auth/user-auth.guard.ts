@@ -1,24 +1,18 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { EdgeAdmission } from '../admission/edge-admission';
 import type { AuthenticatedUser } from './authenticated-user';
-import { readUserToken } from './read-token';
-import { UserTokenVerifier } from './user-token.verifier';
 
 export type UserRequest = Request & { user: AuthenticatedUser };
 
-/** Lets a request through with a valid user token; 401 otherwise. */
+/** Lets a request through with a valid user token (read by the admission, as on every channel); 401 otherwise. */
 @Injectable()
 export class UserAuthGuard implements CanActivate {
-  constructor(
-    private readonly verifier: UserTokenVerifier,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly admission: EdgeAdmission) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<UserRequest>();
-    const cookies = request.cookies as Record<string, unknown> | undefined;
-    request.user = this.verifier.verify(readUserToken(request.headers, cookies, request.query, this.config.corsOrigins));
+    request.user = this.admission.authenticate({ headers: request.headers, queryToken: (request.query as Record<string, unknown>).access_token });
     return true;
   }
 }

@@ -1,17 +1,17 @@
-import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { parse as parseCookies } from 'cookie';
-import { JSONCookies } from 'cookie-parser';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
 import { APP_CONFIG, type AppConfig, NotificationFeed } from '@app/notifications';
-import { readUserToken } from '../auth/read-token';
-import { UserTokenVerifier } from '../auth/user-token.verifier';
-import { LiveConnections, RETRY_AFTER_SECONDS } from '../connections/live-connections';
-import { refusalMessage } from '../connections/refusal-message';
+import { EdgeAdmission } from '../admission/edge-admission';
+import { corsOptions } from '../admission/origin-policy';
+import { queryOf } from '../admission/query-parameters';
 import { httpErrorAnswer } from '../http-error-answer';
-import { parseResumeId, parseTypes, readEventsQuery } from './events.query';
+import { readEventsRequest } from './events.query';
 import { STREAM_SECURITY_HEADERS } from './sse-connection';
 import { SseConnections } from './sse-connections';
+
+type CorsMiddleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
+const NEXT = (): void => undefined;
 
 /**
  * `GET /api/events`: the user's notifications as Server-Sent Events, served
@@ -23,24 +23,24 @@ import { SseConnections } from './sse-connections';
  * the connection. Profiled, the Express and Nest pipeline was 150-180 µs of
  * the ~820 µs a stream open cost, and its per-request decoration (bound
  * functions, closures, descriptor arrays) a good part of an idle stream's heap.
- * This route does what that pipeline did for it and nothing else: security
- * headers, CORS, the user token, the query, caps, and the one error shape.
+ * This route does what that pipeline did for it and nothing else, with the
+ * same code: security headers, CORS (the `cors` package, as Express runs it),
+ * the admission (user token, query, cursor, caps) and the one error shape.
  */
 @Injectable()
 export class EventStreamRoute {
   private readonly log = new Logger(EventStreamRoute.name);
-  private readonly corsOrigins: ReadonlySet<string>;
-  private readonly allowedOrigins: readonly string[];
+  /** Null without CORS_ORIGINS: then no CORS header is sent, as Express sends none. */
+  private readonly cors: CorsMiddleware | null;
 
   constructor(
     private readonly feed: NotificationFeed,
     private readonly connections: SseConnections,
-    private readonly live: LiveConnections,
-    private readonly verifier: UserTokenVerifier,
+    private readonly admission: EdgeAdmission,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.corsOrigins = new Set(config.corsOrigins);
-    this.allowedOrigins = config.corsOrigins;
+    const options = corsOptions(config.corsOrigins);
+    this.cors = options === null ? null : (cors(options) as CorsMiddleware);
   }
 
   /**
@@ -58,7 +58,8 @@ export class EventStreamRoute {
 
   /** Opens the stream, or answers the error as JSON; never rejects. */
   async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    this.allowOrigin(request, response);
+    // A simple GET: the cors middleware only sets headers, synchronously (preflights stay with Express).
+    this.cors?.(request, response, NEXT);
     try {
       await this.open(request, response);
     } catch (error) {
@@ -67,21 +68,10 @@ export class EventStreamRoute {
   }
 
   private async open(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = request.url ?? '';
-    const queryStart = url.indexOf('?');
-    const query: Record<string, unknown> = queryStart === -1 ? {} : parseQuery(url.slice(queryStart + 1));
-    const cookieHeader = request.headers.cookie;
-    const cookies = cookieHeader === undefined ? undefined : (JSONCookies(parseCookies(cookieHeader) as Record<string, string>) as Record<string, unknown>);
-    const user = this.verifier.verify(readUserToken(request.headers, cookies, query, this.allowedOrigins));
-    const { types: rawTypes, lastEventId } = readEventsQuery(query);
-    const lastEventIdHeader = request.headers['last-event-id'];
-    const after = parseResumeId(typeof lastEventIdHeader === 'string' ? lastEventIdHeader : undefined, lastEventId);
-    const types = parseTypes(rawTypes);
-    const slot = this.live.admit(user.id);
-    if (typeof slot === 'string') {
-      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS[slot]));
-      throw new HttpException(refusalMessage(slot), slot === 'draining' ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.TOO_MANY_REQUESTS);
-    }
+    const query = queryOf(request.url ?? '');
+    const user = this.admission.authenticate({ headers: request.headers, queryToken: query.access_token });
+    const { types, after } = readEventsRequest(query, request.headers['last-event-id']);
+    const slot = this.admission.admitConnection(user);
     request.socket.setTimeout(0);
     const connection = this.connections.add(response, user, slot);
     try {
@@ -93,17 +83,6 @@ export class EventStreamRoute {
     }
   }
 
-  /** CORS for this simple GET, as the cors middleware answers it for the configured origins. */
-  private allowOrigin(request: IncomingMessage, response: ServerResponse): void {
-    if (this.corsOrigins.size === 0) return;
-    response.setHeader('Vary', 'Origin');
-    const origin = request.headers.origin;
-    if (origin !== undefined && this.corsOrigins.has(origin)) {
-      response.setHeader('Access-Control-Allow-Origin', origin);
-      response.setHeader('Access-Control-Allow-Credentials', 'true');
-    }
-  }
-
   private answerError(response: ServerResponse, error: unknown): void {
     if (response.headersSent) {
       // A stream already under way cannot change its status: just end it.
@@ -111,12 +90,13 @@ export class EventStreamRoute {
       return;
     }
     if (response.destroyed) return;
-    const { status, body } = httpErrorAnswer(error, this.log);
+    const { status, body, retryAfterSeconds } = httpErrorAnswer(error, this.log);
     const json = JSON.stringify(body);
     response.writeHead(status, {
       ...STREAM_SECURITY_HEADERS,
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(json),
+      ...(retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) }),
     });
     response.end(json);
   }

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '@app/notifications';
 import { UNREADABLE_CURSOR } from '@app/notifications';
-import { parseResumeId, parseTypes, readEventsQuery } from './events.query';
+import { parseTypes, readEventsRequest } from './events.query';
 
 function invalidField(run: () => unknown): string {
   try {
@@ -36,64 +36,35 @@ describe('parseTypes', () => {
   );
 });
 
-describe('parseResumeId', () => {
-  it('returns null when neither is given', () => {
-    expect(parseResumeId(undefined, undefined)).toBeNull();
-    expect(parseResumeId('', '')).toBeNull();
-    expect(parseResumeId('', undefined)).toBeNull();
-    expect(parseResumeId(undefined, '')).toBeNull();
+describe('readEventsRequest', () => {
+  it('reads nothing from nothing', () => {
+    expect(readEventsRequest({}, undefined)).toEqual({ types: null, after: null });
+    expect(readEventsRequest({ types: '', lastEventId: '' }, '')).toEqual({ types: null, after: null });
   });
 
-  it('normalizes the id', () => {
-    expect(parseResumeId('1732190000000-5', undefined)).toBe('1732190000000-5');
-    expect(parseResumeId(undefined, '123')).toBe('123-0');
-    expect(parseResumeId(undefined, '0')).toBe('0-0');
-    expect(parseResumeId(' 7-1 ', undefined)).toBe('7-1');
-    expect(parseResumeId(undefined, '007-01')).toBe('7-1');
+  it('reads the types, the token parameter being the admission\'s', () => {
+    expect(readEventsRequest({ types: 'job-match', access_token: 't' }, undefined)).toEqual({ types: new Set(['job-match']), after: null });
   });
 
-  it('prefers the header over the query', () => {
-    expect(parseResumeId('10-0', '20-0')).toBe('10-0');
-    expect(parseResumeId('10-0', 'garbage')).toBe('10-0');
+  it('prefers the Last-Event-ID header over the query, and then leaves the query alone', () => {
+    expect(readEventsRequest({ lastEventId: '20-0' }, '10-0').after).toBe('10-0');
+    expect(readEventsRequest({ lastEventId: 'garbage' }, '10-0').after).toBe('10-0');
+    expect(readEventsRequest({ lastEventId: '20-0' }, '').after).toBe('20-0');
   });
 
-  it('falls back to the query when the header is empty', () => {
-    expect(parseResumeId('', '20-0')).toBe('20-0');
-    expect(parseResumeId(undefined, '20-0')).toBe('20-0');
-  });
-
-  it('takes an invalid header as an unknown cursor, not an error (EventSource gives up after a 400)', () => {
-    expect(parseResumeId('abc', '20-0')).toBe(UNREADABLE_CURSOR);
-    expect(parseResumeId('1-2-3', undefined)).toBe(UNREADABLE_CURSOR);
-    expect(parseResumeId('18446744073709551616', undefined)).toBe(UNREADABLE_CURSOR);
-  });
-
-  it('names the query parameter when it is used and invalid', () => {
-    expect(invalidField(() => parseResumeId(undefined, 'abc'))).toBe('lastEventId');
-    expect(invalidField(() => parseResumeId('', '-1'))).toBe('lastEventId');
-  });
-
-  it('has a message naming the field', () => {
-    try {
-      parseResumeId(undefined, 'nope');
-      throw new Error('did not throw');
-    } catch (error) {
-      expect((error as Error).message).toContain('lastEventId');
-    }
-  });
-});
-
-describe('readEventsQuery', () => {
-  it('reads the two optional strings and ignores other parameters', () => {
-    expect(readEventsQuery({ types: 'job-match', lastEventId: '1-0', access_token: 't', other: ['x'] })).toEqual({ types: 'job-match', lastEventId: '1-0' });
-    expect(readEventsQuery({})).toEqual({ types: undefined, lastEventId: undefined });
+  it('takes a malformed header as an unknown cursor, and names a malformed query', () => {
+    expect(readEventsRequest({}, 'abc').after).toBe(UNREADABLE_CURSOR);
+    expect(invalidField(() => readEventsRequest({ lastEventId: 'abc' }, undefined))).toBe('lastEventId');
   });
 
   it.each([
     ['types', { types: ['a', 'b'] }],
-    ['types', { types: { nested: 'a' } }],
     ['lastEventId', { lastEventId: ['1-0', '2-0'] }],
-  ])('refuses a repeated or nested %s, naming it', (field, query) => {
-    expect(invalidField(() => readEventsQuery(query))).toBe(field);
+  ])('refuses a repeated %s, naming it', (field, query) => {
+    expect(invalidField(() => readEventsRequest(query, undefined))).toBe(field);
+  });
+
+  it.each([['lastEventID'], ['after'], ['types[]'], ['__proto__'], ['']])('refuses the unknown parameter %j, naming it', (name) => {
+    expect(invalidField(() => readEventsRequest({ [name]: 'x' }, undefined))).toBe(name);
   });
 });

@@ -3,13 +3,12 @@ import type { Response } from 'express';
 import {
   CHANNELS,
   type DeliveryStats,
-  InvalidInputError,
   NotificationService,
   NotificationStore,
-  parseNotificationId,
   RealtimeMetrics,
   resumePoint,
 } from '@app/notifications';
+import { cursorFromField } from '../admission/resume-cursor';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { InternalKeyGuard } from '../auth/internal-key.guard';
@@ -42,11 +41,7 @@ export class NotificationsController {
   @Get()
   @UseGuards(UserAuthGuard)
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListNotificationsQuery, @Res() response: Response): Promise<void> {
-    let after: string | null = null;
-    if (query.after !== undefined && query.after !== '') {
-      after = parseNotificationId(query.after);
-      if (after === null) throw new InvalidInputError('after', 'after must be a notification id like 1732190000000-0');
-    }
+    const after = cursorFromField(query.after, 'after');
     const page = await this.store.read(user.id, after, query.limit ?? DEFAULT_PAGE, true);
     const { position, reset } = resumePoint(after, page);
     // An unknown cursor continues from the newest position: nothing before it is this client's to list.

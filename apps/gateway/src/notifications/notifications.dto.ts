@@ -21,9 +21,9 @@ export class PublishNotificationRequest {
 }
 
 export class ListNotificationsQuery {
+  /** Checked by the resume-cursor rule of every channel (admission/resume-cursor.ts), not here. */
   @IsOptional()
-  @IsString()
-  after?: string;
+  after?: string | string[];
 
   @IsOptional()
   @Type(() => Number)

@@ -1,7 +1,34 @@
 import { plainToInstance } from 'class-transformer';
 import { IsBoolean, IsNumber, IsString, Length, Matches, validateSync } from 'class-validator';
-import { unsafeJsonField, USER_ID_PATTERN, USER_ID_RULE } from '@app/notifications';
+import type { DefaultEventsMap, Server, Socket } from 'socket.io';
+import {
+  type ClientToServerEventMap,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type SocketAck,
+  unsafeJsonField,
+  USER_ID_PATTERN,
+  USER_ID_RULE,
+} from '@app/notifications';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { ROOM_ID_PATTERN } from './rooms';
+
+/** What other instances may read of a socket (fetchSockets serializes it): plain data only. */
+export interface SocketData {
+  user: AuthenticatedUser;
+}
+
+/** The gateway's Socket.IO server, typed by the contract's event maps (libs/notifications client-events.ts). */
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
+/** One socket of {@link RealtimeServer}: it emits only the contract's server events, with their payloads. */
+export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketData>;
+
+/** Every acknowledgement, the one type the client is typed to receive. */
+export type Ack = SocketAck;
+/** A refusal, the same shape for every event. */
+export type AckRefusal = Extract<SocketAck, { ok: false }>;
+/** The acknowledgement of one client event, as the contract's map types it. */
+export type AckOf<E extends keyof ClientToServerEventMap> = ClientToServerEventMap[E]['ack'];
 
 const roomIdMessage = 'roomId must be 1-64 of A-Z a-z 0-9 _ -';
 
@@ -56,9 +83,7 @@ export class AuthRefreshRequest {
   token!: string;
 }
 
-export type Ack = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string; field?: string };
-
-export type Validated<T> = { ok: true; value: T } | { ok: false; ack: Ack };
+export type Validated<T> = { ok: true; value: T } | { ok: false; ack: AckRefusal };
 
 /**
  * Validates a client event payload against its DTO: unknown fields and wrong

@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -10,30 +10,36 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
-import type { Server, Socket } from 'socket.io';
+import type { ExtendedError } from 'socket.io';
 import {
-  APP_CONFIG,
-  type AppConfig,
   CHANNELS,
+  CLIENT_EVENTS,
   type FeedSubscription,
   type DeliveryStats,
+  InvalidInputError,
   isRedisUnavailable,
   type MessageReceivedData,
   NOTIFICATION_TYPES,
   NotificationFeed,
   NotificationService,
-  parseNotificationId,
   RealtimeMetrics,
+  SERVER_EVENTS,
 } from '@app/notifications';
+import { EdgeAdmission } from '../admission/edge-admission';
+import { cursorFromField } from '../admission/resume-cursor';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
-import { LiveConnections, RETRY_AFTER_SECONDS } from '../connections/live-connections';
-import { refusalMessage } from '../connections/refusal-message';
+import { ConnectionRefusedError } from '../connections/connection-refused.error';
+import type { ConnectionSlot } from '../connections/live-connections';
 import { DirectChatLimiter } from './direct-chat.limiter';
 import {
   type Ack,
+  type AckOf,
+  type AckRefusal,
   AuthRefreshRequest,
   DirectChatRequest,
+  type RealtimeServer,
+  type RealtimeSocket,
   RoomRequest,
   validatePayload,
 } from './realtime.dto';
@@ -43,12 +49,13 @@ import { RoomTraffic } from './room-traffic';
 import { personalRoom } from './rooms';
 import { SocketFeedSink } from './socket-feed.sink';
 import { SocketSession } from './socket-session';
-import { readSocketToken } from './socket-token';
 
-/** What other instances may read (fetchSockets serializes it): plain data only. */
-type SocketData = { user: AuthenticatedUser };
+/** A refused handshake: the client's `connect_error`, `message` the reason and `data` the details. */
+function connectError(message: string, data: Record<string, unknown>): ExtendedError {
+  return Object.assign(new Error(message), { data });
+}
 
-const RATE_LIMITED: Ack = { ok: false, error: 'rate_limited' };
+const RATE_LIMITED: AckRefusal = { ok: false, error: 'rate_limited' };
 
 /**
  * The Socket.IO channel: authenticates the handshake, puts each socket in its
@@ -62,84 +69,89 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private readonly log = new Logger(RealtimeGateway.name);
   private readonly sessions = new Map<string, SocketSession>();
   /** Feeds opened during the handshake, until the socket connects (a socket that never does is dropped with its transport). */
-  private readonly openFeeds = new WeakMap<Socket, { sink: SocketFeedSink; subscription: FeedSubscription }>();
+  private readonly openFeeds = new WeakMap<RealtimeSocket, { sink: SocketFeedSink; subscription: FeedSubscription }>();
   private readonly stats: DeliveryStats;
 
   @WebSocketServer()
-  private server!: Server;
+  private server!: RealtimeServer;
 
   constructor(
+    private readonly admission: EdgeAdmission,
     private readonly verifier: UserTokenVerifier,
     private readonly feed: NotificationFeed,
     private readonly notifications: NotificationService,
     private readonly directLimits: DirectChatLimiter,
     private readonly rooms: RoomMembership,
     private readonly traffic: RoomTraffic,
-    private readonly live: LiveConnections,
     metrics: RealtimeMetrics,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.stats = metrics.channel(CHANNELS.socketio);
   }
 
-  afterInit(server: Server): void {
+  afterInit(server: RealtimeServer): void {
     this.rooms.attach(server);
-    server.use((socket, next) => {
-      let user: AuthenticatedUser;
-      try {
-        user = this.verifier.verify(readSocketToken(socket, this.config.corsOrigins));
-      } catch {
-        return next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHORIZED' } }));
-      }
-      const resumeId = (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId;
-      let after: string | null = null;
-      if (resumeId !== undefined && resumeId !== null && resumeId !== '') {
-        // Only a string: a JSON number cannot carry a 64-bit id exactly.
-        after = typeof resumeId === 'string' ? parseNotificationId(resumeId.trim()) : null;
-        if (after === null) {
-          return next(Object.assign(new Error('bad_cursor'), { data: { code: 'BAD_CURSOR', field: 'lastEventId', message: 'lastEventId must be a notification id like 1732190000000-0' } }));
-        }
-      }
-      const slot = this.live.admit(user.id);
-      // Draining: close the transport, as the drain does. A stock client retries that by itself (through
-      // the balancer, elsewhere), where it would give up for good on a connect_error.
-      if (slot === 'draining') return socket.conn.close();
-      if (typeof slot === 'string') {
-        return next(Object.assign(new Error('too_many_connections'), { data: { code: 'TOO_MANY_CONNECTIONS', message: refusalMessage(slot), retryAfterMs: RETRY_AFTER_SECONDS[slot] * 1000 } }));
-      }
-      // The transport's close is the one event every admitted socket ends with, connected or not.
-      socket.conn.once('close', () => slot.release());
-      // Closing the transport (never disconnect()) makes stock clients reconnect by themselves, elsewhere.
-      slot.onDrain(() => socket.conn.close());
-      (socket.data as SocketData) = { user };
-      // Read and verified: from here on the handshake is socket data that the adapter may ship to other instances.
-      dropHandshakeCredentials(socket.handshake as HandshakeWithCredentials);
-      // The feed is live before the client hears `connect`, as an SSE stream is before its headers:
-      // a notification published right after `connect` is never lost to a fresh client.
-      const sink = new SocketFeedSink(socket, this.stats);
-      this.feed.open(user.id, { after }, sink).then(
-        (subscription) => {
-          // The client may have gone while the feed opened: its close event has fired already.
-          if (socket.conn.readyState === 'closed') return subscription.close();
-          socket.conn.once('close', () => subscription.close());
-          this.openFeeds.set(socket, { sink, subscription });
-          next();
-        },
-        (error: unknown) => {
-          this.log.warn(`feed unavailable for a socket: ${(error as Error).message}`);
-          // Closing the transport (not a connect_error) makes the stock client retry.
-          socket.conn.close();
-        },
-      );
-    });
+    server.use((socket, next) => this.admit(socket, next));
   }
 
-  async handleConnection(socket: Socket): Promise<void> {
-    const { user } = socket.data as SocketData;
+  /** The handshake: the admission every channel takes, answered as `connect_error` (see docs/api.md, Connecting). */
+  private admit(socket: RealtimeSocket, next: (error?: ExtendedError) => void): void {
+    const auth = socket.handshake.auth as Record<string, unknown>;
+    let user: AuthenticatedUser;
+    try {
+      user = this.admission.authenticate({ headers: socket.handshake.headers, authToken: auth.token });
+    } catch {
+      return next(connectError('unauthorized', { code: 'UNAUTHORIZED' }));
+    }
+    let after: string | null;
+    try {
+      after = cursorFromField(auth.lastEventId, 'lastEventId');
+    } catch (error) {
+      const { field, message } = error as InvalidInputError;
+      return next(connectError('bad_cursor', { code: 'BAD_CURSOR', field, message }));
+    }
+    let slot: ConnectionSlot;
+    try {
+      slot = this.admission.admitConnection(user);
+    } catch (error) {
+      if (!(error instanceof ConnectionRefusedError)) throw error;
+      const { refusal, message, retryAfterSeconds } = error;
+      // Draining: close the transport, as the drain does. A stock client retries that by itself (through
+      // the balancer, elsewhere), where it would give up for good on a connect_error.
+      if (refusal === 'draining') return socket.conn.close();
+      return next(connectError('too_many_connections', { code: 'TOO_MANY_CONNECTIONS', message, retryAfterMs: retryAfterSeconds * 1000 }));
+    }
+    // The transport's close is the one event every admitted socket ends with, connected or not.
+    socket.conn.once('close', () => slot.release());
+    // Closing the transport (never disconnect()) makes stock clients reconnect by themselves, elsewhere.
+    slot.onDrain(() => socket.conn.close());
+    socket.data = { user };
+    // Read and verified: from here on the handshake is socket data that the adapter may ship to other instances.
+    dropHandshakeCredentials(socket.handshake as HandshakeWithCredentials);
+    // The feed is live before the client hears `connect`, as an SSE stream is before its headers:
+    // a notification published right after `connect` is never lost to a fresh client.
+    const sink = new SocketFeedSink(socket, this.stats);
+    this.feed.open(user.id, { after }, sink).then(
+      (subscription) => {
+        // The client may have gone while the feed opened: its close event has fired already.
+        if (socket.conn.readyState === 'closed') return subscription.close();
+        socket.conn.once('close', () => subscription.close());
+        this.openFeeds.set(socket, { sink, subscription });
+        next();
+      },
+      (error: unknown) => {
+        this.log.warn(`feed unavailable for a socket: ${(error as Error).message}`);
+        // Closing the transport (not a connect_error) makes the stock client retry.
+        socket.conn.close();
+      },
+    );
+  }
+
+  async handleConnection(socket: RealtimeSocket): Promise<void> {
+    const { user } = socket.data;
     const session = new SocketSession(socket, user, this.traffic.sendCursor(socket), this.expire);
     // The rate limit runs before Nest's dispatch: an event over it costs a counter and an ack, not a handler call.
     socket.use((packet, next) => {
-      if (packet[0] === 'cursor-move') return this.traffic.limitCursor(socket, session, packet, next);
+      if (packet[0] === CLIENT_EVENTS.cursorMove) return this.traffic.limitCursor(socket, session, packet, next);
       if (session.limiter.take()) return next();
       const ack = packet[packet.length - 1];
       if (typeof ack === 'function') ack(RATE_LIMITED);
@@ -156,48 +168,48 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     await socket.join(personalRoom(user.id));
   }
 
-  handleDisconnect(socket: Socket): void {
+  handleDisconnect(socket: RealtimeSocket): void {
     this.sessions.get(socket.id)?.close();
     this.sessions.delete(socket.id);
     this.stats.connections = this.sessions.size;
   }
 
-  @SubscribeMessage('room:join')
-  joinRoom(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+  @SubscribeMessage(CLIENT_EVENTS.roomJoin)
+  joinRoom(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<Ack> {
     return this.handle(socket, async (session) => {
       const request = validatePayload(RoomRequest, payload);
       return request.ok ? this.rooms.join(socket, session, request.value.roomId) : request.ack;
     });
   }
 
-  @SubscribeMessage('room:leave')
-  leaveRoom(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+  @SubscribeMessage(CLIENT_EVENTS.roomLeave)
+  leaveRoom(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'room:leave'>> {
     return this.handle(socket, async (session) => {
       const request = validatePayload(RoomRequest, payload);
       return request.ok ? this.rooms.leave(socket, session, request.value.roomId) : request.ack;
     });
   }
 
-  @SubscribeMessage('chat')
-  chat(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+  @SubscribeMessage(CLIENT_EVENTS.chat)
+  chat(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<Ack> {
     return this.handle(socket, async (session) => {
       const direct = typeof payload === 'object' && payload !== null && 'recipientId' in payload;
       return direct ? this.directChat(session, payload) : this.traffic.chat(socket, session, payload);
     });
   }
 
-  @SubscribeMessage('typing')
-  typing(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+  @SubscribeMessage(CLIENT_EVENTS.typing)
+  typing(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'typing'>> {
     return this.handle(socket, async (session) => this.traffic.typing(socket, session, payload));
   }
 
-  @SubscribeMessage('cursor-move')
-  cursorMove(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+  @SubscribeMessage(CLIENT_EVENTS.cursorMove)
+  cursorMove(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'cursor-move'>> {
     return this.handle(socket, async (session) => this.traffic.cursorMove(socket, session, payload));
   }
 
-  @SubscribeMessage('auth:refresh')
-  refresh(@ConnectedSocket() socket: Socket, @MessageBody() payload: unknown): Promise<Ack> {
+  @SubscribeMessage(CLIENT_EVENTS.authRefresh)
+  refresh(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'auth:refresh'>> {
     return this.handle(socket, async (session) => {
       const request = validatePayload(AuthRefreshRequest, payload);
       if (!request.ok) return request.ack;
@@ -209,13 +221,13 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       }
       if (user.id !== session.user.id) return { ok: false, error: 'unauthorized' };
       session.refresh(user);
-      (socket.data as SocketData).user = user;
+      socket.data.user = user;
       const left = await this.rooms.regranted(socket, session);
       return { ok: true, expiresAt: user.expiresAt === null ? null : new Date(user.expiresAt).toISOString(), ...(left.length > 0 ? { left } : {}) };
     });
   }
 
-  private async directChat(session: SocketSession, payload: unknown): Promise<Ack> {
+  private async directChat(session: SocketSession, payload: unknown): Promise<AckOf<'chat'>> {
     const request = validatePayload(DirectChatRequest, payload);
     if (!request.ok) return request.ack;
     const { recipientId, content } = request.value;
@@ -235,12 +247,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.directLimits.recipientBuckets(from, recipientId),
     );
     if (stored === null) return RATE_LIMITED;
-    this.server.to(personalRoom(recipientId)).emit('chat', { id, from, content, timestamp });
+    this.server.to(personalRoom(recipientId)).emit(SERVER_EVENTS.chat, { id, from, content, timestamp });
     return { ok: true, id };
   }
 
   /** Runs the handler (the rate limit ran before dispatch); whatever happens, the client gets an ack. */
-  private async handle(socket: Socket, handler: (session: SocketSession) => Promise<Ack>): Promise<Ack> {
+  private async handle<A extends Ack>(socket: RealtimeSocket, handler: (session: SocketSession) => Promise<A>): Promise<A | AckRefusal> {
     const session = this.sessions.get(socket.id);
     if (!session) return { ok: false, error: 'not_connected' };
     try {
@@ -253,7 +265,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   private readonly expire = (session: SocketSession): void => {
-    session.socket.emit('token-expired', { reason: 'token-expired' });
+    session.socket.emit(SERVER_EVENTS.tokenExpired, { reason: 'token-expired' });
     // Here the server means it: the client must come back with a fresh token.
     session.socket.disconnect(true);
   };

@@ -1,19 +1,18 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Server, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig, RedisConnections } from '@app/notifications';
 import { LiveConnections } from '../connections/live-connections';
-import type { Ack } from './realtime.dto';
+import type { AckOf, AckRefusal, RealtimeServer as Server, RealtimeSocket as Socket } from './realtime.dto';
 import { INSTANCE_HEARTBEAT_MS, RoomMembers } from './room-members';
 import { PRESENCE_GRACE_KEY_MS, RoomPresence } from './room-presence';
 import { chatRoom, ROOM_LIMITS, roomGranted } from './rooms';
 import type { SocketSession } from './socket-session';
 
-const FORBIDDEN: Ack = { ok: false, error: 'forbidden' };
-const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
-const TOO_MANY_ROOMS: Ack = { ok: false, error: 'too_many_rooms' };
-const ROOM_FULL: Ack = { ok: false, error: 'room_full' };
-const NOT_CONNECTED: Ack = { ok: false, error: 'not_connected' };
+const FORBIDDEN: AckRefusal = { ok: false, error: 'forbidden' };
+const NOT_A_MEMBER: AckRefusal = { ok: false, error: 'not_a_member' };
+const TOO_MANY_ROOMS: AckRefusal = { ok: false, error: 'too_many_rooms' };
+const ROOM_FULL: AckRefusal = { ok: false, error: 'room_full' };
+const NOT_CONNECTED: AckRefusal = { ok: false, error: 'not_connected' };
 
 /**
  * What `room:join` and `room:leave` do, and what happens to a socket's rooms
@@ -67,7 +66,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
     });
   }
 
-  async join(socket: Socket, session: SocketSession, roomId: string): Promise<Ack> {
+  async join(socket: Socket, session: SocketSession, roomId: string): Promise<AckOf<'room:join'>> {
     const userId = session.user.id;
     if (this.config.roomAccess === 'claim' && !roomGranted(session.user.rooms, roomId)) return FORBIDDEN;
     const held = this.roomsHeld(socket);
@@ -92,7 +91,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
     return { ok: true, members: await this.members.list(roomId) };
   }
 
-  async leave(socket: Socket, session: SocketSession, roomId: string): Promise<Ack> {
+  async leave(socket: Socket, session: SocketSession, roomId: string): Promise<AckOf<'room:leave'>> {
     if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
     this.redis.assertConnected({ subscriber: false });
     await socket.leave(chatRoom(roomId));

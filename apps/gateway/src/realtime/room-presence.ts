@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import type { Server } from 'socket.io';
+import { SERVER_EVENTS } from '@app/notifications';
+import type { RealtimeServer as Server } from './realtime.dto';
 import { RoomMembers } from './room-members';
 import { chatRoom } from './rooms';
 
@@ -23,11 +24,11 @@ export class RoomPresence implements OnApplicationShutdown {
   constructor(private readonly members: RoomMembers) {}
 
   online(server: Server, roomId: string, userId: string): void {
-    server.to(chatRoom(roomId)).emit('presence', { roomId, userId, online: true });
+    server.to(chatRoom(roomId)).emit(SERVER_EVENTS.presence, { roomId, userId, online: true });
   }
 
   offline(server: Server, roomId: string, userId: string): void {
-    server.to(chatRoom(roomId)).emit('presence', { roomId, userId, online: false });
+    server.to(chatRoom(roomId)).emit(SERVER_EVENTS.presence, { roomId, userId, online: false });
   }
 
   /** The user's last socket left `roomId` and the grace key names `departure`: offline when it ends, unless they are back. */

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'socket.io';
-import { type Ack, CursorMoveRequest, isCursorMovePayload, RoomChatRequest, TypingRequest, validatePayload } from './realtime.dto';
+import { SERVER_EVENTS } from '@app/notifications';
+import { type AckOf, type AckRefusal, CursorMoveRequest, isCursorMovePayload, RoomChatRequest, TypingRequest, type RealtimeSocket as Socket, validatePayload } from './realtime.dto';
 import { chatRoom } from './rooms';
 import type { CursorMove, SocketSession } from './socket-session';
 
-const RATE_LIMITED: Ack = { ok: false, error: 'rate_limited' };
-const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
+const RATE_LIMITED: AckRefusal = { ok: false, error: 'rate_limited' };
+const NOT_A_MEMBER: AckRefusal = { ok: false, error: 'not_a_member' };
 
 /**
  * What members send to a room: chat, typing and cursors. Only a socket in the
@@ -17,26 +17,26 @@ const NOT_A_MEMBER: Ack = { ok: false, error: 'not_a_member' };
 export class RoomTraffic {
   private readonly log = new Logger(RoomTraffic.name);
 
-  chat(socket: Socket, session: SocketSession, payload: unknown): Ack {
+  chat(socket: Socket, session: SocketSession, payload: unknown): AckOf<'chat'> {
     const request = validatePayload(RoomChatRequest, payload);
     if (!request.ok) return request.ack;
     const { roomId, content } = request.value;
     if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
     const message = { id: randomUUID(), roomId, from: session.user.id, content, timestamp: new Date().toISOString() };
-    socket.to(chatRoom(roomId)).emit('chat', message);
+    socket.to(chatRoom(roomId)).emit(SERVER_EVENTS.chat, message);
     return { ok: true, id: message.id };
   }
 
-  typing(socket: Socket, session: SocketSession, payload: unknown): Ack {
+  typing(socket: Socket, session: SocketSession, payload: unknown): AckOf<'typing'> {
     const request = validatePayload(TypingRequest, payload);
     if (!request.ok) return request.ack;
     const { roomId, isTyping } = request.value;
     if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-    socket.to(chatRoom(roomId)).emit('typing', { roomId, userId: session.user.id, isTyping });
+    socket.to(chatRoom(roomId)).emit(SERVER_EVENTS.typing, { roomId, userId: session.user.id, isTyping });
     return { ok: true };
   }
 
-  cursorMove(socket: Socket, session: SocketSession, payload: unknown): Ack {
+  cursorMove(socket: Socket, session: SocketSession, payload: unknown): AckOf<'cursor-move'> {
     const { ack, move } = this.acceptCursor(socket, session, payload);
     if (move !== null) session.cursors.move(move.roomId, move);
     return ack;
@@ -44,7 +44,7 @@ export class RoomTraffic {
 
   /** How a socket's coalesced cursor moves leave: to the room, volatile. */
   sendCursor(socket: Socket): (roomId: string, move: CursorMove) => void {
-    return (roomId, move) => socket.to(chatRoom(roomId)).volatile.emit('cursor-move', move);
+    return (roomId, move) => socket.to(chatRoom(roomId)).volatile.emit(SERVER_EVENTS.cursorMove, move);
   }
 
   /**
@@ -59,7 +59,7 @@ export class RoomTraffic {
    */
   limitCursor(socket: Socket, session: SocketSession, packet: unknown[], next: () => void): void {
     const last = packet[packet.length - 1];
-    const ack = typeof last === 'function' ? (last as (answer: Ack) => void) : null;
+    const ack = typeof last === 'function' ? (last as (answer: AckOf<'cursor-move'>) => void) : null;
     // The handler gets the payload only when it is the one argument before the ack (see mapPayload).
     const payload = packet.length === (ack ? 3 : 2) ? packet[1] : undefined;
     const roomId = isCursorMovePayload(payload) && socket.rooms.has(chatRoom(payload.roomId)) ? payload.roomId : null;
@@ -73,7 +73,7 @@ export class RoomTraffic {
     }
     session.cursors.defer(roomId, {
       resolve: () => {
-        let accepted: { ack: Ack; move: CursorMove | null };
+        let accepted: { ack: AckOf<'cursor-move'>; move: CursorMove | null };
         try {
           accepted = this.acceptCursor(socket, session, payload);
         } catch (error) {
@@ -89,7 +89,7 @@ export class RoomTraffic {
   }
 
   /** The one check of a cursor move, for the handler and for a deferred move: its ack, and the move if accepted. */
-  private acceptCursor(socket: Socket, session: SocketSession, payload: unknown): { ack: Ack; move: CursorMove | null } {
+  private acceptCursor(socket: Socket, session: SocketSession, payload: unknown): { ack: AckOf<'cursor-move'>; move: CursorMove | null } {
     const request = validatePayload(CursorMoveRequest, payload);
     if (!request.ok) return { ack: request.ack, move: null };
     const { roomId, x, y } = request.value;

@@ -1,6 +1,6 @@
-import type { Socket } from 'socket.io';
 import WebSocket from 'ws';
-import type { DeliveryStats, FeedSink, NotificationEnvelope, ResetReason } from '@app/notifications';
+import { type DeliveryStats, type FeedSink, type NotificationEnvelope, type ResetReason, SERVER_EVENTS } from '@app/notifications';
+import type { RealtimeSocket } from './realtime.dto';
 
 /**
  * Packets a client may have queued in this process before it is dropped: a
@@ -64,7 +64,7 @@ export class SocketFeedSink implements FeedSink {
   private resumeEarly: (() => void) | null = null;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: RealtimeSocket,
     private readonly stats: DeliveryStats,
   ) {}
 
@@ -85,7 +85,7 @@ export class SocketFeedSink implements FeedSink {
   reset(reason: ResetReason, position: string): void {
     // Socket.IO has no `id:` line: the position the feed continues after travels in the payload.
     if (this.early !== null) this.early.push(() => this.reset(reason, position));
-    else this.socket.emit('reset', { reason, lastEventId: position });
+    else this.socket.emit(SERVER_EVENTS.reset, { reason, lastEventId: position });
   }
 
   notification(envelope: NotificationEnvelope, live: boolean): boolean {

@@ -1,9 +1,9 @@
-import type { Socket } from 'socket.io';
 import type { FeedSubscription } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { onTokenExpiry } from '../auth/token-expiry';
 import { CursorCoalescer } from './cursor-coalescer';
 import { FloodLimiter } from './flood-limiter';
+import type { RealtimeSocket } from './realtime.dto';
 
 /** Client events a socket may send: sustained per second, and in one burst. */
 const EVENTS_PER_SECOND = 20;
@@ -28,7 +28,7 @@ export class SocketSession {
   private closed = false;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: RealtimeSocket,
     public user: AuthenticatedUser,
     sendCursor: (roomId: string, move: CursorMove) => void,
     private readonly onExpired: (session: SocketSession) => void,

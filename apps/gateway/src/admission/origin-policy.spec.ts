@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { cookieMayAuthenticate, isAllowedOrigin } from './cookie-credential';
+import { cookieMayAuthenticate, corsOptions, handshakeOriginAllowed, isAllowedOrigin } from './origin-policy';
 
 const HOST = 'gw.example:3000';
 const PARTNER = 'https://app.partner.example';
@@ -45,5 +45,22 @@ describe('isAllowedOrigin', () => {
   it('takes CORS_ORIGINS entries as written', () => {
     expect(isAllowedOrigin(PARTNER, HOST, [PARTNER])).toBe(true);
     expect(isAllowedOrigin(`${PARTNER}:443`, HOST, [PARTNER])).toBe(false);
+  });
+});
+
+describe('handshakeOriginAllowed', () => {
+  it('lets through no Origin (not a browser), the gateway’s own and a listed one; nothing else', () => {
+    expect(handshakeOriginAllowed({ host: HOST }, [])).toBe(true);
+    expect(handshakeOriginAllowed({ host: HOST, origin: 'http://gw.example:3000' }, [])).toBe(true);
+    expect(handshakeOriginAllowed({ host: HOST, origin: PARTNER }, [PARTNER])).toBe(true);
+    expect(handshakeOriginAllowed({ host: HOST, origin: 'https://evil.example' }, [PARTNER])).toBe(false);
+    expect(handshakeOriginAllowed({ host: HOST, origin: 'null' }, [])).toBe(false);
+  });
+});
+
+describe('corsOptions', () => {
+  it('allows the listed origins with credentials, and nothing at all without a list', () => {
+    expect(corsOptions([PARTNER])).toEqual({ origin: [PARTNER], credentials: true });
+    expect(corsOptions([])).toBeNull();
   });
 });

@@ -1,0 +1,44 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken, type CredentialSources, readUserToken } from './user-credentials';
+
+const SAME_ORIGIN: IncomingHttpHeaders = { host: 'gw.example', 'sec-fetch-site': 'same-origin' };
+const read = (sources: Partial<CredentialSources>) => readUserToken({ headers: {}, ...sources }, []);
+
+describe('readUserToken', () => {
+  it('takes the first source present: auth.token, Authorization, the cookie, then ?access_token', () => {
+    const all = { authToken: 'auth', headers: { ...SAME_ORIGIN, authorization: 'Bearer header', cookie: 'access_token=cookie' }, queryToken: 'query' };
+    expect(read(all)).toBe('auth');
+    expect(read({ ...all, authToken: undefined })).toBe('header');
+    expect(read({ ...all, authToken: undefined, headers: { ...SAME_ORIGIN, cookie: 'access_token=cookie' } })).toBe('cookie');
+    expect(read({ queryToken: 'query' })).toBe('query');
+    expect(read({})).toBeNull();
+  });
+
+  it('lets the cookie count only from an allowed origin, then reads the next source', () => {
+    const headers = { host: 'gw.example', origin: 'https://evil.example', cookie: 'access_token=cookie' };
+    expect(read({ headers })).toBeNull();
+    expect(read({ headers, queryToken: 'query' })).toBe('query');
+    expect(readUserToken({ headers }, ['https://evil.example'])).toBe('cookie');
+  });
+
+  it('finds the access_token cookie among others, decoded', () => {
+    expect(read({ headers: { ...SAME_ORIGIN, cookie: 'a=1; access_token=a%2Eb.c; b="2"' } })).toBe('a.b.c');
+  });
+
+  it.each([[''], [['a', 'b']], [42], [{ token: 'x' }], [null]])('takes %j as no token in auth or the query', (value) => {
+    expect(read({ authToken: value, queryToken: value })).toBeNull();
+  });
+});
+
+describe('bearerToken', () => {
+  it.each([
+    ['Bearer abc', 'abc'],
+    ['bearer  abc ', 'abc'],
+    ['Basic abc', null],
+    ['Bearer a b', null],
+    ['Bearer', null],
+    [undefined, null],
+  ])('%j → %j', (header, token) => {
+    expect(bearerToken(header)).toBe(token);
+  });
+});
