@@ -15,6 +15,13 @@ const shared = {
   },
 };
 
+/**
+ * Under REDIS_TOPOLOGY=sentinel|cluster the end-to-end project runs these
+ * suites, which every deployment must pass (the whole suite runs on one server).
+ */
+const TOPOLOGY_SUITES = ['sse', 'socket', 'rest', 'job-match', 'rooms', 'unicode-user-ids', 'notification-feed', 'cursor-rules', 'direct-chat-limits', 'live-message', 'legacy-match-index', 'failover'];
+const topology = process.env.REDIS_TOPOLOGY || 'single';
+
 module.exports = {
   testTimeout: 30_000,
   projects: [
@@ -24,7 +31,7 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       roots: ['<rootDir>/test'],
-      testRegex: '\\.e2e-spec\\.ts$',
+      testRegex: topology === 'single' ? '\\.e2e-spec\\.ts$' : `/(${TOPOLOGY_SUITES.join('|')})\\.e2e-spec\\.ts$`,
       globalSetup: '<rootDir>/test/global-setup.js',
     },
   ],

@@ -1,10 +1,9 @@
 import { JwtService } from '@nestjs/jwt';
-import Redis from 'ioredis';
 import http from 'node:http';
 import request from 'supertest';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse } from './support/sse-client';
 import { startGateway, TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
@@ -46,7 +45,7 @@ const badKinds = Object.keys(BAD_TOKENS);
 
 describe('authorization matrix', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   const sockets: TestSocket[] = [];
 
   /** HTTP credentials in each place a user token may travel. */
@@ -84,7 +83,7 @@ describe('authorization matrix', () => {
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { MAX_CONNECTIONS_PER_USER: '1000' } });
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
   });
 
   afterEach(() => {

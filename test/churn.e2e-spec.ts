@@ -1,11 +1,10 @@
-import Redis from 'ioredis';
 import http from 'node:http';
 import path from 'node:path';
 import request from 'supertest';
 import { io, type Socket } from 'socket.io-client';
 import { gatewayEnv, type GatewayProcess, runGateway } from './support/gateway-process';
 import { randomUserId, uniquePrefix } from './support/prefix';
-import { deletePrefix, testRedisUrl } from './support/redis';
+import { deletePrefix, type RedisClient, testRedisClient } from './support/redis';
 import { TEST_API_KEY } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
@@ -34,7 +33,7 @@ describe('connection churn', () => {
   const prefix = uniquePrefix();
   let gateway: GatewayProcess;
   let url: string;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     gateway = runGateway({
@@ -44,7 +43,7 @@ describe('connection churn', () => {
       NODE_OPTIONS: `--expose-gc --require ${path.join(__dirname, 'support/gc-on-signal.js')}`,
     });
     url = `http://127.0.0.1:${await gateway.waitForListening()}`;
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
   }, 30_000);
 
   afterAll(async () => {

@@ -1,9 +1,8 @@
-import Redis from 'ioredis';
 import request from 'supertest';
 import { RedisKeys } from '@app/notifications';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -32,7 +31,7 @@ const allowance = (limit: number, windowMs: number, elapsedMs: number) => limit 
 describe('direct chat limits', () => {
   let gateway: TestGateway;
   let second: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: RedisKeys;
   const clients: TestSocket[] = [];
 
@@ -54,7 +53,7 @@ describe('direct chat limits', () => {
   beforeAll(async () => {
     gateway = await startGateway();
     second = await startGateway({ sharedPrefix: gateway.config.redisKeyPrefix });
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
     keys = new RedisKeys(gateway.config.redisKeyPrefix);
   });
 

@@ -1,12 +1,11 @@
 import { Job, Queue } from 'bullmq';
 import fc from 'fast-check';
-import Redis from 'ioredis';
 import request from 'supertest';
-import { QUEUES } from '@app/notifications';
+import { QUEUES, RedisKeys } from '@app/notifications';
 import { isPlainObject, postingIsValid, publishIsValid, USER_ID } from './support/contract-oracles';
 import { countCase, deeplyNested, fuzzParameters, fuzzTimeout, hostileJson, hostileString, mutated, overTheWire, printFuzzTally } from './support/fuzz';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient, testRedisUrl } from './support/redis';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
@@ -25,13 +24,13 @@ jest.setTimeout(fuzzTimeout(30_000));
 
 describe('fuzz: queue job data', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   let notifications: Queue;
   let postings: Queue;
   const users = [randomUserId('fzq-a'), randomUserId('fzq-b')];
   const watcher = randomUserId('fzq-watch');
   const acceptedPostings = new Set<string>();
-  const historyLength = (userId: string) => redis.xlen(`${gateway.config.redisKeyPrefix}:history:{${userId}}`);
+  const historyLength = (userId: string) => redis.xlen(new RedisKeys(gateway.config.redisKeyPrefix).userStream(userId));
 
   /** Adds a job the way an internal service would (with the contract's retry options) and waits until it settles. */
   const run = async (queue: Queue, name: string, data: unknown): Promise<Job> => {
@@ -48,7 +47,7 @@ describe('fuzz: queue job data', () => {
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true' } });
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
     const connection = { url: testRedisUrl() };
     notifications = new Queue(QUEUES.notifications, { connection, prefix: gateway.config.redisKeyPrefix });
     postings = new Queue(QUEUES.jobPostings, { connection, prefix: gateway.config.redisKeyPrefix });

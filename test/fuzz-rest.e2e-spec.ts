@@ -1,8 +1,7 @@
 import fc from 'fast-check';
-import Redis from 'ioredis';
 import http from 'node:http';
 import request from 'supertest';
-import { MAX_JSON_DEPTH, parseNotificationId } from '@app/notifications';
+import { MAX_JSON_DEPTH, parseNotificationId, RedisKeys } from '@app/notifications';
 import {
   countCase,
   deepJsonText,
@@ -17,7 +16,7 @@ import {
 } from './support/fuzz';
 import { isPlainObject, onlyKeys, postingIsValid, publishIsValid, resumeIdIsValid, savedSearchIsValid, TYPE, USER_ID } from './support/contract-oracles';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient } from './support/redis';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 
@@ -64,13 +63,13 @@ jest.setTimeout(fuzzTimeout(30_000));
 
 describe('fuzz: HTTP edges', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   let prefix: string;
   const users = [randomUserId('fz-a'), randomUserId('fz-b'), randomUserId('fz-c')];
   const asUser = (userId: string) => ({ Authorization: `Bearer ${userToken(userId)}` });
-  const historyLength = (userId: string) => redis.xlen(`${prefix}:history:{${userId}}`);
+  const historyLength = (userId: string) => redis.xlen(new RedisKeys(prefix).userStream(userId));
   const histories = async () => Promise.all(users.map(historyLength));
-  const savedSearchCount = (userId: string) => redis.hlen(`${prefix}:saved-searches:{${userId}}`);
+  const savedSearchCount = (userId: string) => redis.hlen(new RedisKeys(prefix).userSavedSearches(userId));
 
   /** Every answer: a status below 500 and, for errors, the contract's JSON error shape. */
   const expectCleanAnswer = (response: { status: number; body: unknown; headers: Record<string, string> }, allowed: number[]) => {
@@ -87,7 +86,7 @@ describe('fuzz: HTTP edges', () => {
   beforeAll(async () => {
     gateway = await startGateway({ env: { SSE_HEARTBEAT_MS: '60000', DEV_TOKENS: 'true' } });
     prefix = gateway.config.redisKeyPrefix;
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
   });
 
   afterAll(async () => {
@@ -131,7 +130,7 @@ describe('fuzz: HTTP edges', () => {
           if (grew === 0) expect((wire as { idempotencyKey?: string }).idempotencyKey).toBeDefined();
           else expect(grew).toBe(1);
           expect(after.filter((_, i) => i !== target)).toEqual(before.filter((_, i) => i !== target));
-          expect(await redis.xrange(`${prefix}:history:{${named}}`, response.body.id, response.body.id)).toHaveLength(1);
+          expect(await redis.xrange(new RedisKeys(prefix).userStream(String(named)), response.body.id, response.body.id)).toHaveLength(1);
         }),
         fuzzParameters(500),
       );
@@ -255,7 +254,7 @@ describe('fuzz: HTTP edges', () => {
           const value = (key: string) => query.find(([k]) => k === key)?.[1];
           const after = value('after');
           const limit = value('limit');
-          const badAfter = after !== undefined && after !== '' && !resumeIdIsValid(after);
+          const badAfter = after !== undefined && after !== '' && !resumeIdIsValid(after.trim());
           const limitNumber = limit === undefined ? 50 : Number(limit);
           const badLimit = limit !== undefined && !(Number.isInteger(limitNumber) && limitNumber >= 1 && limitNumber <= 200);
           const strictLimit = limit === undefined || /^\d+$/.test(limit);
@@ -270,7 +269,7 @@ describe('fuzz: HTTP edges', () => {
           const items = response.body.items as Array<{ id: string; userId: string }>;
           expect(items.length).toBeLessThanOrEqual(limitNumber);
           for (const item of items) expect(item.userId).toBe(owner);
-          const canonicalAfter = after ? parseNotificationId(after) : null;
+          const canonicalAfter = after ? parseNotificationId(after.trim()) : null;
           for (const item of items) if (canonicalAfter) expect(BigInt(item.id.split('-')[0]) >= BigInt(canonicalAfter.split('-')[0])).toBe(true);
         }),
         fuzzParameters(400),

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
-import Redis from 'ioredis';
 import request from 'supertest';
 import WebSocket from 'ws';
+import { RedisKeys } from '@app/notifications';
 import { LiveConnections } from '../apps/gateway/src/connections/live-connections';
 import { SOCKET_MAX_MESSAGE_BYTES } from '../apps/gateway/src/realtime/redis-io.adapter';
 import { ROOM_LIMITS } from '../apps/gateway/src/realtime/rooms';
 import { USER_ID } from './support/contract-oracles';
 import { countCase, deeplyNested, deepJsonText, fuzzParameters, fuzzTimeout, hostileJson, hostileString, mutated, overTheWire, printFuzzTally } from './support/fuzz';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -90,18 +90,18 @@ jest.setTimeout(fuzzTimeout(60_000));
 
 describe('fuzz: Socket.IO edge', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   /** Each socket with the rooms it is in (the fuzzing joins and leaves rooms as it goes). */
   const pool: Array<{ client: TestSocket; userId: string; disconnects: number; rooms: Set<string> }> = [];
   const sharedRoom = 'fz-room';
   const recipients = [randomUserId('fz-rcpt'), randomUserId('fz-rcpt')];
   let next = 0;
   const take = () => pool[next++ % pool.length];
-  const historyLength = (userId: string) => redis.xlen(`${gateway.config.redisKeyPrefix}:history:{${userId}}`);
+  const historyLength = (userId: string) => redis.xlen(new RedisKeys(gateway.config.redisKeyPrefix).userStream(userId));
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { MAX_CONNECTIONS_PER_USER: '1000' } });
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
     // Enough sockets that round-robin fuzzing stays under each one's 20 events a second.
     const users = Array.from({ length: 8 }, () => randomUserId('fz-sock'));
     for (let i = 0; i < 40; i++) {

@@ -8,7 +8,9 @@ const net = require('node:net');
 const path = require('node:path');
 
 module.exports = async function globalSetup() {
-  const url = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+  // A Sentinel or Cluster URL names several hosts: ping the first.
+  const first = (process.env.REDIS_URL || 'redis://127.0.0.1:6379').replace(/^redis\+(sentinel|cluster):/, 'redis:').replace(/,[^/]*/, '');
+  const url = new URL(first);
   const ok = await new Promise((resolve) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port || 6379) });
     socket.setTimeout(2000, () => resolve(false) || socket.destroy());

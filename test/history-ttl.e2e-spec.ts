@@ -1,9 +1,8 @@
-import Redis from 'ioredis';
 import request from 'supertest';
 import { RedisKeys } from '@app/notifications';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -20,14 +19,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('history expiry', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: RedisKeys;
   const clients: TestSocket[] = [];
 
   beforeAll(async () => {
     // A short history, so that a few publishes trim it and write the watermark.
     gateway = await startGateway({ env: { HISTORY_MAX_PER_USER: '2' } });
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
     keys = new RedisKeys(gateway.config.redisKeyPrefix);
   });
 

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { runApp } from './support/gateway-process';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { testQueue, testRedisUrl } from './support/redis';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { startGateway, TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -44,7 +44,7 @@ describe('job-match pipeline', () => {
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true' } });
-    queue = new Queue('job-postings', { connection: { url: testRedisUrl() }, prefix: gateway.config.redisKeyPrefix });
+    queue = testQueue('job-postings', gateway.config);
   });
 
   afterEach(() => {

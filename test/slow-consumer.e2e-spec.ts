@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { NotificationFanout } from '@app/notifications';
 import type { Server } from 'socket.io';
 import { LiveConnections } from '../apps/gateway/src/connections/live-connections';
@@ -8,7 +7,7 @@ import { RealtimeGateway } from '../apps/gateway/src/realtime/realtime.gateway';
 import { SOCKET_MAX_QUEUED_PACKETS } from '../apps/gateway/src/realtime/socket-feed.sink';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse } from './support/sse-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
@@ -25,7 +24,7 @@ import { waitFor } from './support/wait-for';
 
 describe('slow and dead consumers', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   const proxies: TcpProxy[] = [];
   const sockets: TestSocket[] = [];
 
@@ -43,7 +42,7 @@ describe('slow and dead consumers', () => {
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { SSE_HEARTBEAT_MS: '200' } });
-    redis = new Redis(testRedisUrl());
+    redis = testRedisClient();
     // Engine.io's heartbeat, shortened from 25 s + 20 s so that the test takes a second, not 45.
     const io = (gateway.app.get(RealtimeGateway) as unknown as { server: Server }).server;
     Object.assign(io.engine.opts, { pingInterval: 300, pingTimeout: 300 });

@@ -1,11 +1,10 @@
-import Redis from 'ioredis';
 import request from 'supertest';
 import { NotificationFanout } from '@app/notifications';
 import { SseConnections } from '../apps/gateway/src/events/sse-connections';
 import { SSE_MAX_BUFFERED_BYTES } from '../apps/gateway/src/events/sse-connection';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { testRedisUrl } from './support/redis';
+import { testRedisClient } from './support/redis';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -286,7 +285,7 @@ describe('SSE: GET /api/events', () => {
         await waitFor(() => fanout.listenerCount() === baseline.listeners && connections.size === baseline.sse, 'listeners freed');
       }
       expect(fanout.subscribedUserCount()).toBe(baseline.users);
-      const redis = new Redis(testRedisUrl());
+      const redis = testRedisClient();
       try {
         const channels = await redis.pubsub('CHANNELS', `${gateway.config.redisKeyPrefix}:live:*`);
         expect(channels).toEqual([]);

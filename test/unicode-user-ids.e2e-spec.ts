@@ -1,9 +1,8 @@
 import { Job, Queue } from 'bullmq';
-import Redis from 'ioredis';
 import request from 'supertest';
 import { JOB_NAMES, QUEUES, USER_ID_RULE } from '@app/notifications';
 import { publish } from './support/publish';
-import { testRedisUrl } from './support/redis';
+import { type RedisClient, testQueue, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream, type SseEvent } from './support/sse-client';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
@@ -55,7 +54,7 @@ const notificationsOf = (stream: RawSseStream): SseEvent[] => stream.events.filt
 
 describe('Unicode user ids on every channel', () => {
   let gateway: TestGateway;
-  let redis: Redis;
+  let redis: RedisClient;
   let queue: Queue;
   const streams: RawSseStream[] = [];
   const clients: TestSocket[] = [];
@@ -82,8 +81,8 @@ describe('Unicode user ids on every channel', () => {
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true', DEV_TOKENS: 'true' } });
-    redis = new Redis(testRedisUrl());
-    queue = new Queue(QUEUES.notifications, { connection: { url: testRedisUrl() }, prefix: gateway.config.redisKeyPrefix });
+    redis = testRedisClient();
+    queue = testQueue(QUEUES.notifications, gateway.config);
   });
 
   afterEach(() => {

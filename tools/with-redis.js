@@ -5,6 +5,7 @@
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
+const { freePort } = require('./free-port');
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 6379;
@@ -27,23 +28,20 @@ function ping(port, host = DEFAULT_HOST, timeoutMs = 500) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, DEFAULT_HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function hasRedisServer() {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /** Resolves to { url, stop } for a Redis to use, or exits with one line on how to get one. */
 async function ensureRedis() {
+  const topology = process.env.REDIS_TOPOLOGY || 'single';
+  if (topology !== 'single') {
+    // A Sentinel or Cluster deployment of our own on loopback (scripts/redis-topology.js), stopped on exit.
+    const topologies = require('../scripts/redis-topology');
+    const url = await topologies.start(topology);
+    process.stderr.write(`REDIS_TOPOLOGY=${topology}: started ${url} for this run (stopped on exit).\n`);
+    return { url, stop: () => topologies.stop(topology) };
+  }
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => undefined };
   if (await ping(DEFAULT_PORT)) return { url: `redis://${DEFAULT_HOST}:${DEFAULT_PORT}`, stop: () => undefined };
   if (!hasRedisServer()) {
@@ -52,7 +50,7 @@ async function ensureRedis() {
     );
     process.exit(1);
   }
-  const port = await freePort();
+  const port = await freePort(DEFAULT_HOST);
   const server = spawn(
     'redis-server',
     ['--port', String(port), '--bind', DEFAULT_HOST, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
@@ -74,8 +72,7 @@ async function runWithRedis(command, args) {
   const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, REDIS_URL: redis.url } });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
-    redis.stop();
-    process.exit(code ?? (signal ? 1 : 0));
+    Promise.resolve(redis.stop()).finally(() => process.exit(code ?? (signal ? 1 : 0)));
   });
 }
 

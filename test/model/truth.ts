@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import type { Route } from './fleet';
+import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
 
 /*
  * The accepted sequence of each user, learnt apart from the gateway's
@@ -52,6 +53,7 @@ export function seqOf(notification: { type?: string; data?: Record<string, unkno
 
 export class Truth {
   private readonly monitor: Redis;
+  private readonly keys: RedisKeys;
   private readonly byUser = new Map<string, TruthItem[]>();
   private readonly channels = new Map<string, string>();
   /** Every publish of the schedule, in the order it was sent; a re-publish repeats its first's seq. */
@@ -64,17 +66,18 @@ export class Truth {
     redisUrl: string,
     private readonly prefix: string,
   ) {
+    this.keys = new RedisKeys(prefix);
     this.monitor = new Redis(redisUrl, { connectionName: `${prefix}:model-monitor` });
-    this.monitor.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.monitor.on('smessage', (channel: string, message: string) => this.onMessage(channel, message));
   }
 
   /** Subscribes to the users' channels; resolves once Redis confirmed, i.e. before any publish of theirs. */
   async watch(users: string[]): Promise<void> {
     for (const user of users) {
       this.byUser.set(user, []);
-      this.channels.set(`${this.prefix}:live:${user}`, user);
+      this.channels.set(this.keys.userChannel(user), user);
     }
-    await this.monitor.subscribe(...users.map((user) => `${this.prefix}:live:${user}`));
+    await this.monitor.ssubscribe(...users.map((user) => this.keys.userChannel(user)));
   }
 
   async unwatch(): Promise<void> {
@@ -84,7 +87,7 @@ export class Truth {
     this.sent.length = 0;
     this.firstSentAt.clear();
     this.garbled.length = 0;
-    if (channels.length > 0) await this.monitor.unsubscribe(...channels);
+    if (channels.length > 0) await this.monitor.sunsubscribe(...channels);
   }
 
   items(user: string): TruthItem[] {
@@ -120,7 +123,7 @@ export class Truth {
 
   /** The user's retained stream as Redis holds it: ids, oldest first. */
   async stream(user: string): Promise<string[]> {
-    const entries = await this.monitorlessClient().xrange(`${this.prefix}:history:{${user}}`, '-', '+');
+    const entries = await this.monitorlessClient().xrange(this.keys.userStream(user), '-', '+');
     return entries.map(([id]) => id);
   }
 
@@ -128,10 +131,10 @@ export class Truth {
   async forget(users: string[]): Promise<void> {
     const redis = this.monitorlessClient();
     for (const user of users) {
-      const keys = [`${this.prefix}:history:{${user}}`, `${this.prefix}:trimmed:{${user}}`];
+      const keys = [this.keys.userStream(user), this.keys.trimmedWatermark(user)];
       let cursor = '0';
       do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${this.prefix}:idempotency:{${user}}:*`, 'COUNT', 1000);
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${this.keys.idempotency(user, '').replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
         keys.push(...found);
         cursor = next;
       } while (cursor !== '0');

@@ -210,7 +210,10 @@ describe('loadConfig', () => {
     expect(configError({ PORT: '70000' }).message).toBe('PORT: must be at most 65535 (got "70000")');
     expect(configError({ PORT: 'abc' }).message).toBe('PORT: must be a whole number (got "abc")');
     expect(configError({ WORKER_EMBEDDED: 'maybe' }).message).toBe('WORKER_EMBEDDED: must be true or false (got "maybe")');
-    expect(configError({ REDIS_URL: 'http://x' }).message).toBe('REDIS_URL: must be a redis:// or rediss:// URL (got "http://x")');
+    expect(configError({ REDIS_URL: 'http://x' }).message).toBe('REDIS_URL: must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (got "http://x")');
+    expect(configError({ REDIS_URL: 'redis+sentinel://h:26379' }).message).toMatch(/^REDIS_URL: must end with the master name/);
+    expect(configError({ REDIS_URL: 'redis+cluster://h:99999' }).message).toBe('REDIS_URL: "h:99999" is not host:port (got "redis+cluster://h:99999")');
+    expect(configError({ REDIS_REPLICA_ACKS: '-1' }).message).toBe('REDIS_REPLICA_ACKS: must be at least 0 (got "-1")');
   });
 
   describe('production', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_REDIS_URL, parseRedisUrl, type RedisDeployment } from './redis/redis-deployment';
 
 /** Start-up configuration, parsed once from the environment by {@link loadConfig}. */
 export interface AppConfig {
@@ -8,7 +9,13 @@ export interface AppConfig {
   readonly port: number;
   readonly host: string;
   readonly redisUrl: string;
+  /** The deployment REDIS_URL names: one server, Sentinel or Cluster. */
+  readonly redis: RedisDeployment;
   readonly redisKeyPrefix: string;
+  /** BullMQ's `prefix`: the key prefix, in braces on a cluster so that a queue's keys share a slot. */
+  readonly queuePrefix: string;
+  /** Replicas that must hold a notification before its publish answers 202 (Redis WAIT); 0: none. */
+  readonly redisReplicaAcks: number;
   readonly jwtSecret: string;
   /** True when no JWT_SECRET was given and a random per-process one is in use. */
   readonly jwtSecretGenerated: boolean;
@@ -62,19 +69,20 @@ const boolean = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
 
-const redisUrl = z.string().refine((value) => {
+const redisUrl = z.string().transform((value, context) => {
   try {
-    const url = new URL(value);
-    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
-  } catch {
-    return false;
+    return { url: value, deployment: parseRedisUrl(value) };
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
   }
-}, 'must be a redis:// or rediss:// URL');
+});
 
 const variables = {
   PORT: { schema: integer(0, 65535), fallback: '3000' },
   HOST: { schema: z.string().min(1, 'must not be empty'), fallback: '0.0.0.0' },
-  REDIS_URL: { schema: redisUrl, fallback: 'redis://127.0.0.1:6379' },
+  REDIS_URL: { schema: redisUrl, fallback: DEFAULT_REDIS_URL },
+  REDIS_REPLICA_ACKS: { schema: integer(0, 16), fallback: '0' },
   REDIS_KEY_PREFIX: {
     // No ':' in the prefix: it ends at the first ':' of every key, so no two prefixes can build the same key.
     schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 of A-Z a-z 0-9 . _ - (no colon)'),
@@ -146,13 +154,18 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('ADMIN_PASSWORD: must differ from INTERNAL_API_KEY');
   }
 
+  const redis = read(env, 'REDIS_URL');
+  const redisKeyPrefix = read(env, 'REDIS_KEY_PREFIX');
   return Object.freeze({
     nodeEnv,
     production,
     port: read(env, 'PORT'),
     host: read(env, 'HOST'),
-    redisUrl: read(env, 'REDIS_URL'),
-    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX'),
+    redisUrl: redis.url,
+    redis: redis.deployment,
+    redisKeyPrefix,
+    queuePrefix: redis.deployment.kind === 'cluster' ? `{${redisKeyPrefix}}` : redisKeyPrefix,
+    redisReplicaAcks: read(env, 'REDIS_REPLICA_ACKS'),
     jwtSecret: jwtSecret || randomBytes(32).toString('base64url'),
     jwtSecretGenerated: !jwtSecret,
     internalApiKey,

@@ -2,6 +2,7 @@
 export { APP_CONFIG, type AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './config';
 /** The wire payloads, shared with libs/client, so the server builds exactly what clients are typed to receive. */
 export type { JobMatchData, MessageReceivedData } from './client-events';
+export { CLIENT_EVENTS, type ClientToServerEventMap, type ClientToServerEvents, SERVER_EVENTS, type ServerToClientEvents, type SocketAck } from './client-events';
 /** Domain errors, mapped to wire errors by each transport. */
 export { InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
 /** Delivery counters and the Prometheus registry with the contract's metric names. */
@@ -35,13 +36,16 @@ export { type ResetReason, resumePoint, type ResumePoint, UNREADABLE_CURSOR } fr
 /** The one write path. */
 export { NotificationService } from './notification.service';
 /** History reads (polling) and appends; a history expires HISTORY_TTL_MS after its newest notification. */
-export { type AppendResult, HISTORY_TTL_MS, type HistoryPage, NotificationStore, type StreamPosition } from './notification.store';
+export { type AppendResult, type HistoryPage, NotificationStore, type StreamPosition } from './notification.store';
+export { HISTORY_TTL_MS } from './notification.scripts';
 /** Limits kept in Redis, shared by every instance: one script per check. */
 export { type RateBucket, RateLimiter } from './rate-limit/rate-limiter';
 /** The Nest module that provides all of the above. */
 export { NotificationsModule } from './notifications.module';
 /** Redis connections and key building. */
 export { COMMAND_TIMEOUT_MS, RedisConnections } from './redis/redis-connections';
+export { DeliveryProbe, type DeliveryState } from './redis/delivery-probe';
+export { createRedisClient, DEFAULT_REDIS_URL, parseRedisUrl, type RedisClient, type RedisDeployment } from './redis/redis-deployment';
 export { RedisKeys } from './redis/redis-keys';
 export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavailable';
 /** Saved searches, their matching rules and the job-match pipeline on BullMQ. */

@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { NotificationEnvelope } from './notification-envelope';
+import { decodeLiveMessage } from './live-message';
+import type { NotificationEnvelope } from './notification-envelope';
+import { DeliveryProbe } from './redis/delivery-probe';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 
@@ -14,39 +16,43 @@ export interface FanoutListener {
 }
 
 interface UserEntry {
+  readonly userId: string;
   readonly listeners: Set<FanoutListener>;
   readonly subscribed: Promise<unknown>;
 }
 
 /**
- * Cross-instance fan-out. Publishing is one Redis PUBLISH per notification on
- * the user's channel; this process subscribes, on its one subscriber
- * connection, to the channels of the users it has listeners for, and routes
- * each message through a per-user registry: cost per notification is one map
- * lookup plus one call per listener of that user, never a scan of all clients.
+ * Cross-instance fan-out. Publishing is one SPUBLISH per notification on the
+ * user's sharded channel; this process subscribes (on its one subscriber
+ * connection, or one per cluster primary) to the channels of the users it has
+ * listeners for, and routes each message through a per-channel registry: cost
+ * per notification is one map lookup plus one call per listener of that user,
+ * never a scan of all clients. Sharded pub/sub sends a message only to the
+ * shard that owns its slot, so on a cluster adding shards adds capacity,
+ * where classic PUBLISH copies every message to every node.
  */
 @Injectable()
 export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger(NotificationFanout.name);
+  /** By channel: one entry per user with listeners here. */
   private readonly users = new Map<string, UserEntry>();
-  private wasReady = false;
 
   constructor(
     private readonly redis: RedisConnections,
     private readonly keys: RedisKeys,
+    private readonly probe: DeliveryProbe,
   ) {}
 
   onModuleInit(): void {
-    this.wasReady = this.redis.subscriber.status === 'ready';
-    this.redis.subscriber.on('message', this.onMessage);
-    this.redis.subscriber.on('ready', this.onReady);
-    this.redis.subscriber.on('close', this.onClose);
+    this.redis.subscriber.on('smessage', this.onMessage);
+    this.probe.on('lost', this.onLost);
+    this.probe.on('restored', this.onRestored);
   }
 
   onModuleDestroy(): void {
-    this.redis.subscriber.off('message', this.onMessage);
-    this.redis.subscriber.off('ready', this.onReady);
-    this.redis.subscriber.off('close', this.onClose);
+    this.redis.subscriber.off('smessage', this.onMessage);
+    this.probe.off('lost', this.onLost);
+    this.probe.off('restored', this.onRestored);
   }
 
   /**
@@ -55,13 +61,14 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
    * Returns the function that removes it.
    */
   async attach(userId: string, listener: FanoutListener): Promise<() => void> {
-    let entry = this.users.get(userId);
+    const channel = this.keys.userChannel(userId);
+    let entry = this.users.get(channel);
     if (!entry) {
-      entry = { listeners: new Set(), subscribed: this.redis.subscriber.subscribe(this.keys.userChannel(userId)) };
-      this.users.set(userId, entry);
+      entry = { userId, listeners: new Set(), subscribed: this.redis.subscriber.ssubscribe(channel) };
+      this.users.set(channel, entry);
     }
     entry.listeners.add(listener);
-    const detach = () => this.detach(userId, listener);
+    const detach = () => this.detach(channel, listener);
     try {
       await entry.subscribed;
     } catch (error) {
@@ -83,27 +90,24 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
     return this.users.size;
   }
 
-  private detach(userId: string, listener: FanoutListener): void {
-    const entry = this.users.get(userId);
+  private detach(channel: string, listener: FanoutListener): void {
+    const entry = this.users.get(channel);
     if (!entry || !entry.listeners.delete(listener) || entry.listeners.size > 0) return;
-    this.users.delete(userId);
+    this.users.delete(channel);
     // Commands on one connection run in order, so a later subscribe for the same user still wins.
-    this.redis.subscriber.unsubscribe(this.keys.userChannel(userId)).catch(() => undefined);
+    this.redis.subscriber.sunsubscribe(channel).catch(() => undefined);
   }
 
   private readonly onMessage = (channel: string, message: string): void => {
-    const userId = this.keys.userOfChannel(channel);
-    const entry = userId === null ? undefined : this.users.get(userId);
+    const entry = this.users.get(channel);
     if (!entry) return;
-    // Message: "<id> <type> <json>", written by NotificationStore's append script.
-    const idEnd = message.indexOf(' ');
-    const typeEnd = message.indexOf(' ', idEnd + 1);
-    const envelope = new NotificationEnvelope(
-      message.slice(0, idEnd),
-      message.slice(idEnd + 1, typeEnd),
-      userId as string,
-      message.slice(typeEnd + 1),
-    );
+    let envelope: NotificationEnvelope;
+    try {
+      envelope = decodeLiveMessage(message, entry.userId);
+    } catch (error) {
+      this.log.error((error as Error).message);
+      return;
+    }
     for (const listener of entry.listeners) {
       try {
         listener.onLive(envelope);
@@ -113,25 +117,13 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
     }
   };
 
-  private readonly onClose = (): void => {
-    if (!this.wasReady) return;
+  private readonly onLost = (): void => {
     for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onDisconnected();
   };
 
-  private readonly onReady = (): void => {
-    if (!this.wasReady) {
-      this.wasReady = true;
-      return;
-    }
-    // Reconnected: ioredis has re-sent SUBSCRIBE for every channel. Once a PING on
-    // the same connection answers, those are in effect, and a re-read of the
-    // store by each listener covers whatever was published while we were away.
-    this.redis.subscriber
-      .ping()
-      .then(() => {
-        this.log.log(`subscriber reconnected: re-syncing ${this.listenerCount()} listener(s)`);
-        for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onResubscribed();
-      })
-      .catch(() => undefined);
+  /** The probe came back through every shard: the re-sent subscriptions are in effect, and a re-read of the store covers the gap. */
+  private readonly onRestored = (): void => {
+    this.log.log(`live delivery restored: re-syncing ${this.listenerCount()} listener(s)`);
+    for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onResubscribed();
   };
 }

@@ -1,95 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config';
 import { NotificationInput } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
-import { bucketArgs, type RateBucket, TAKE_BUCKETS_LUA } from './rate-limit/rate-limiter';
+import { APPEND_SCRIPT, HISTORY_TTL_MS, IDEMPOTENCY_TTL_SECONDS, POSITION_SCRIPT, READ_SCRIPT } from './notification.scripts';
+import { bucketArgs, type RateBucket } from './rate-limit/rate-limiter';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
+import { ReplicaAcks } from './redis/replica-acks';
 import type { CursorCheck } from './resume-point';
-
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-/**
- * A user's history is deleted a day after its newest notification: an id that
- * nobody ever reads (a typo, a probe, direct chats to made-up ids) must not
- * keep its keys for good. A cursor into a history that expired is then an
- * unknown cursor (see resumePoint).
- */
-export const HISTORY_TTL_MS = 24 * 60 * 60 * 1000;
-
-/*
- * Store and publish in one script: the XADD that assigns the id and the PUBLISH
- * that fans it out are atomic, so every instance sees a user's live
- * notifications in stream order, and a subscriber that reads the stream after
- * subscribing can merge the two by id without a gap. An idempotency key is
- * checked and recorded in the same step, so a retried publish stores nothing.
- * Before trimming, the newest id about to be trimmed is recorded: XADD MAXLEN
- * does not update the stream's max-deleted-entry-id, and a resume point older
- * than that id has lost notifications. Rate buckets of the recipient (direct
- * chat) are taken in the same step, so nothing over a limit is ever stored,
- * and a duplicate costs no budget. The expiry is set last: SET on the
- * watermark clears it, and every append renews it.
- *
- * KEYS: stream, trimmed-watermark [, idempotency] [, bucket...]   (all in the user's slot)
- * ARGV: maxlen, type, body, channel, idempotency-ttl, history-ttl-ms, has-idempotency (0|1) [, bucket triples]
- * body is the notification JSON without its opening "{" and its id.
- * Returns {id, 0}, {first id, 1} for a duplicate, or {'', 2} when over a bucket.
- */
-const APPEND_SCRIPT = `${TAKE_BUCKETS_LUA}
-local idempotent = tonumber(ARGV[7])
-if idempotent == 1 then
-  local previous = redis.call('GET', KEYS[3])
-  if previous then return {previous, 1} end
-end
-if #KEYS > 2 + idempotent and not take_buckets(3 + idempotent, 8) then return {'', 2} end
-local max = tonumber(ARGV[1])
-local length = redis.call('XLEN', KEYS[1])
-if length >= max then
-  local trimmed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - max + 1)
-  redis.call('SET', KEYS[2], trimmed[#trimmed][1])
-end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', max, '*', 't', ARGV[2], 'n', ARGV[3])
-if idempotent == 1 then redis.call('SET', KEYS[3], id, 'EX', ARGV[5]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[2] .. ' {"id":"' .. id .. '",' .. ARGV[3])
-return {id, 0}
-`;
-
-/*
- * The newest id in the stream, the newest id trimmed from it, and for each
- * cursor in ARGV whether the stream holds it (see resumePoint).
- * KEYS: stream, trimmed-watermark   ARGV: cursors
- */
-const POSITION_SCRIPT = `
-local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local last = '0-0'
-if #newest > 0 then last = newest[1][1] end
-local reply = {last, redis.call('GET', KEYS[2]) or '0-0'}
-for i = 1, #ARGV do
-  reply[i + 2] = #redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i], 'COUNT', 1)
-end
-return reply
-`;
-
-/*
- * A page of history after a cursor, read together with what decides whether
- * the cursor still holds: the trim watermark and the newest id in the same
- * atomic step, so a trim between the two cannot slip a gap past the reader.
- * KEYS: stream, trimmed-watermark   ARGV: after ('-' = the oldest retained), count, check ('1': report whether after exists)
- */
-const READ_SCRIPT = `
-local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local last = '0-0'
-if #newest > 0 then last = newest[1][1] end
-local exists = 0
-if ARGV[3] == '1' then exists = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1], 'COUNT', 1) end
-local start = ARGV[1]
-if start ~= '-' then start = '(' .. start end
--- An exclusive start at the largest id has no successor: Redis refuses it, and nothing can follow it anyway.
-local entries = redis.pcall('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[2])
-if entries.err then entries = {} end
-return {last, redis.call('GET', KEYS[2]) or '0-0', exists, entries}
-`;
 
 export interface AppendResult {
   id: string;
@@ -138,23 +56,42 @@ interface PositionRequest {
  * increase per user.
  */
 @Injectable()
-export class NotificationStore {
+export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
   private readonly redis: ScriptedRedis;
+  /** Where appends go: the command connection, or with REDIS_REPLICA_ACKS one of their own, since WAIT blocks its connection. */
+  private writer: ScriptedRedis;
+  private replicaAcks: ReplicaAcks | null = null;
   private pendingPositions: PositionRequest[] = [];
 
   constructor(
-    connections: RedisConnections,
+    private readonly connections: RedisConnections,
     private readonly keys: RedisKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.redis = connections.command as ScriptedRedis;
+    this.writer = this.redis;
+  }
+
+  onModuleInit(): void {
     this.redis.defineCommand('rtgAppend', { lua: APPEND_SCRIPT });
     this.redis.defineCommand('rtgPosition', { lua: POSITION_SCRIPT });
     this.redis.defineCommand('rtgRead', { lua: READ_SCRIPT });
+    if (this.config.redisReplicaAcks > 0) {
+      this.writer = this.connections.create('writer', {}) as ScriptedRedis;
+      this.writer.defineCommand('rtgAppend', { lua: APPEND_SCRIPT });
+      this.replicaAcks = new ReplicaAcks(this.writer, this.config.redisReplicaAcks);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.writer === this.redis) return;
+    if (this.writer.status === 'ready') await this.writer.quit().catch(() => undefined);
+    this.writer.disconnect();
   }
 
   /**
-   * Stores and fans out one validated notification, if every bucket (keys in
+   * Stores and fans out one validated notification (with REDIS_REPLICA_ACKS,
+   * answering only once that many replicas hold it), if every bucket (keys in
    * the user's hash slot) has room for it, taking from each; null, with
    * nothing stored or sent, when one has not (never without buckets).
    */
@@ -169,7 +106,7 @@ export class NotificationStore {
     if (input.idempotencyKey) keys.push(this.keys.idempotency(input.userId, input.idempotencyKey));
     const idempotent = keys.length - 2;
     for (const bucket of buckets) keys.push(bucket.key);
-    const [id, outcome] = await this.redis.rtgAppend(
+    const [id, outcome] = await this.writer.rtgAppend(
       keys.length,
       ...keys,
       this.config.historyMaxPerUser,
@@ -182,6 +119,8 @@ export class NotificationStore {
       ...bucketArgs(buckets),
     );
     if (outcome === 2) return null;
+    // A duplicate waits too: its first answer may have been a 503 from this very wait.
+    if (this.replicaAcks !== null) await this.replicaAcks.held(keys[0]);
     return { id, duplicate: outcome === 1 };
   }
 
@@ -231,14 +170,16 @@ export class NotificationStore {
       else requests.push(request);
     }
     this.pendingPositions = [];
-    if (requestsOfUser.size === 1) {
-      // An ioredis pipeline costs more to build than this one script call (profiled).
-      const [[userId, requests]] = requestsOfUser;
-      const cursors = cursorsOf(requests);
-      this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId), ...cursors).then(
-        (reply) => answer(requests, cursors, null, reply),
-        (error: unknown) => answer(requests, cursors, error, null),
-      );
+    // An ioredis pipeline costs more to build than one script call (profiled); on a cluster
+    // a pipeline must keep to one slot, so each user is one call there.
+    if (requestsOfUser.size === 1 || this.config.redis.kind === 'cluster') {
+      for (const [userId, requests] of requestsOfUser) {
+        const cursors = cursorsOf(requests);
+        this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId), ...cursors).then(
+          (reply) => answer(requests, cursors, null, reply),
+          (error: unknown) => answer(requests, cursors, error, null),
+        );
+      }
       return;
     }
     const pipeline = this.redis.pipeline() as PositionPipeline;

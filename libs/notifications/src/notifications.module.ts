@@ -6,6 +6,7 @@ import { NotificationFeed } from './notification.feed';
 import { NotificationService } from './notification.service';
 import { NotificationStore } from './notification.store';
 import { RateLimiter } from './rate-limit/rate-limiter';
+import { DeliveryProbe } from './redis/delivery-probe';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 
@@ -20,6 +21,7 @@ export class NotificationsModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
         RedisConnections,
+        DeliveryProbe,
         RealtimeMetrics,
         NotificationStore,
         NotificationFanout,
@@ -31,6 +33,7 @@ export class NotificationsModule {
         APP_CONFIG,
         RedisKeys,
         RedisConnections,
+        DeliveryProbe,
         RealtimeMetrics,
         NotificationStore,
         NotificationFanout,

@@ -1,36 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { RedisConnections } from '@app/notifications';
+import { DeliveryProbe, RedisConnections } from '@app/notifications';
 
-const PING_TIMEOUT_MS = 1_000;
-
-/** Redis is up when both of our connections are ready and a PING answers in time. */
+/**
+ * Redis is up when the command connection is ready and this instance's
+ * subscriptions delivered the last probe (a message through its own
+ * subscription, every shard of a cluster): a PING that answers proves
+ * nothing about delivery after a failover.
+ */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
     private readonly redis: RedisConnections,
+    private readonly probe: DeliveryProbe,
     private readonly indicators: HealthIndicatorService,
   ) {}
 
-  async check(key: 'redis'): Promise<HealthIndicatorResult<'redis'>> {
+  check(key: 'redis'): HealthIndicatorResult<'redis'> {
     const indicator = this.indicators.check(key);
-    if (this.redis.command.status !== 'ready' || this.redis.subscriber.status !== 'ready') {
-      return indicator.down({ message: 'not connected' });
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const started = Date.now();
-    try {
-      await Promise.race([
-        this.redis.command.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no PING answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-        }),
-      ]);
-      return indicator.up({ latencyMs: Date.now() - started });
-    } catch (error) {
-      return indicator.down({ message: (error as Error).message });
-    } finally {
-      clearTimeout(timer);
-    }
+    if (this.redis.command.status !== 'ready') return indicator.down({ message: `command connection ${this.redis.command.status}` });
+    const { delivering, lastRoundMs, failure } = this.probe.current;
+    if (!delivering) return indicator.down({ message: `live delivery down: ${failure}` });
+    return indicator.up({ deliveryProbeMs: lastRoundMs });
   }
 }

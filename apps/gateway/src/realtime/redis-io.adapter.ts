@@ -1,13 +1,12 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import { createAdapter } from '@socket.io/redis-adapter';
-import type Redis from 'ioredis';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
-import { APP_CONFIG, type AppConfig, RedisConnections, RedisKeys } from '@app/notifications';
-import { isAllowedOrigin } from '../auth/cookie-credential';
+import { APP_CONFIG, type AppConfig, type RedisClient, RedisConnections, RedisKeys } from '@app/notifications';
+import { corsOptions, handshakeOriginAllowed } from '../admission/origin-policy';
 
 /** Largest Socket.IO message a client may send; bigger ones close its connection (engine.io's rule). */
 // Room for a 4000-character message even when every character is JSON-escaped (\u0000 is 6 bytes).
@@ -22,7 +21,7 @@ export const SOCKET_MAX_MESSAGE_BYTES = 64 * 1024;
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly log = new Logger(RedisIoAdapter.name);
-  private readonly clients: Redis[] = [];
+  private readonly clients: RedisClient[] = [];
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -30,40 +29,49 @@ export class RedisIoAdapter extends IoAdapter {
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const config = this.app.get<AppConfig>(APP_CONFIG);
+    const cors = corsOptions(config.corsOrigins);
     const connections = this.app.get(RedisConnections);
     const server: Server = super.createIOServer(port, {
       ...options,
       path: options?.path ?? '/socket.io',
       maxHttpBufferSize: SOCKET_MAX_MESSAGE_BYTES,
-      ...(config.corsOrigins.length > 0 ? { cors: { origin: [...config.corsOrigins], credentials: true } } : {}),
-      // CORS headers do not bind WebSockets: refuse foreign browser origins here, since a cookie may carry the token.
-      allowRequest: (request, callback) => callback(null, originAllowed(request.headers.origin, request.headers.host, config.corsOrigins)),
+      ...(cors === null ? {} : { cors }),
+      allowRequest: (request, callback) => callback(null, handshakeOriginAllowed(request.headers, config.corsOrigins)),
     } as ServerOptions);
     server.engine.use(engineHttpPolicy);
     if (config.instanceId !== null) prefixSessionIds(server.engine, config.instanceId);
+    server.adapter(this.createRedisAdapter(config, connections));
+    return server;
+  }
+
+  /**
+   * Classic pub/sub on one server or Sentinel; on a cluster the sharded
+   * adapter (SPUBLISH/SSUBSCRIBE, a channel per room), since classic PUBLISH
+   * on a cluster copies every message to every node.
+   */
+  private createRedisAdapter(config: AppConfig, connections: RedisConnections): NonNullable<Parameters<Server['adapter']>[0]> {
+    const cluster = config.redis.kind === 'cluster';
     // The adapter's own connections wait out a Redis outage instead of failing its subscriptions
     // (no command timeout either: the adapter fires its SUBSCRIBEs without awaiting them, and its
     // requests have their own requestsTimeout).
-    const publisher = connections.command.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
-    const subscriber = connections.command.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
+    const options = { maxRetriesPerRequest: null, commandTimeout: undefined };
+    const publisher = connections.create('socket.io-pub', options);
+    const subscriber = connections.create('socket.io-sub', options, { shardedSubscribers: true });
     for (const client of [publisher, subscriber]) client.on('error', () => undefined); // RedisConnections logs the outage
     // The adapter fires most PUBLISHes without awaiting them; one cut off by a closing or lost
     // connection must not become an unhandled rejection (callers that await still see it).
-    const publish = publisher.publish.bind(publisher);
-    publisher.publish = ((...args: Parameters<typeof publish>) => {
-      const sent = publish(...args);
-      sent.catch(() => undefined);
-      return sent;
-    }) as typeof publisher.publish;
+    for (const command of ['publish', 'spublish'] as const) {
+      const send = publisher[command].bind(publisher) as (...args: unknown[]) => Promise<number>;
+      (publisher as unknown as Record<string, unknown>)[command] = (...args: unknown[]) => {
+        const sent = send(...args);
+        sent.catch(() => undefined);
+        return sent;
+      };
+    }
     this.clients.push(publisher, subscriber);
-    server.adapter(
-      createAdapter(publisher, subscriber, {
-        key: this.app.get(RedisKeys).socketIoAdapter(),
-        requestsTimeout: 3_000,
-        publishOnSpecificResponseChannel: true,
-      }),
-    );
-    return server;
+    const key = this.app.get(RedisKeys).socketIoAdapter();
+    if (cluster) return createShardedAdapter(publisher, subscriber, { channelPrefix: key, subscriptionMode: 'dynamic' });
+    return createAdapter(publisher, subscriber, { key, requestsTimeout: 3_000, publishOnSpecificResponseChannel: true });
   }
 
   /**
@@ -122,15 +130,6 @@ export interface SessionIdGenerator {
 export function prefixSessionIds(engine: SessionIdGenerator, instanceId: string): void {
   const generate = engine.generateId.bind(engine);
   engine.generateId = async (request) => `${instanceId}.${await generate(request)}`;
-}
-
-/**
- * No Origin (not a browser, or a no-cors request that can only ride a cookie,
- * which readSocketToken then ignores), the gateway's own origin, or one
- * listed in CORS_ORIGINS.
- */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  return origin === undefined || isAllowedOrigin(origin, host, allowed);
 }
 
 /** Engine.IO's refusal of JSONP, in its own error shape (`code` 4 is its "Forbidden"). */

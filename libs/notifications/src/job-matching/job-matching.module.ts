@@ -5,12 +5,13 @@ import { SavedSearchStore } from '../saved-searches/saved-search.store';
 import { NotifyProcessor } from './notify.processor';
 import { PostingMatcher } from './posting-matcher';
 import { PostingProcessor } from './posting.processor';
+import { QueueConnection } from './queue-connection';
 import { QueueDepthMetrics } from './queue-depth.metrics';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues';
 
 /**
  * Saved searches and the two queues, with BullMQ's `prefix` set to
- * REDIS_KEY_PREFIX. With `worker: true` this process also consumes them: one
+ * REDIS_KEY_PREFIX (in braces on a cluster). With `worker: true` this process also consumes them: one
  * implementation, hosted by the gateway (WORKER_EMBEDDED) or by apps/job-matcher.
  * Needs NotificationsModule (global) in the same application.
  */
@@ -20,10 +21,14 @@ export class JobMatchingModule {
     return {
       module: JobMatchingModule,
       imports: [
-        BullModule.forRoot({
-          connection: { url: config.redisUrl },
-          prefix: config.redisKeyPrefix,
-          defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        BullModule.forRootAsync({
+          extraProviders: [QueueConnection],
+          inject: [QueueConnection],
+          useFactory: (queue: QueueConnection) => ({
+            connection: queue.connection,
+            prefix: config.queuePrefix,
+            defaultJobOptions: DEFAULT_JOB_OPTIONS,
+          }),
         }),
         BullModule.registerQueue({ name: QUEUES.jobPostings }, { name: QUEUES.notifications }),
       ],

@@ -1,4 +1,5 @@
-import { RedisKeys } from './redis-keys';
+import calculateSlot from 'cluster-key-slot';
+import { RedisKeys, userTag } from './redis-keys';
 
 const hashTag = (key: string): string | null => {
   // Redis Cluster hashes the part between the first '{' and the next '}' (if non-empty).
@@ -16,7 +17,7 @@ describe('RedisKeys', () => {
     expect(keys.prefix).toBe('rtg');
     expect(keys.userStream('u1')).toBe('rtg:history:{u1}');
     expect(keys.idempotency('u1', 'k1')).toBe('rtg:idempotency:{u1}:k1');
-    expect(keys.userChannel('u1')).toBe('rtg:live:u1');
+    expect(keys.userChannel('u1')).toBe('rtg:live:{u1}');
     expect(keys.allKeysPattern()).toBe('rtg:*');
   });
 
@@ -62,26 +63,33 @@ describe('RedisKeys', () => {
     expect(hashTag(keys.userStream('a'))).not.toBe(hashTag(keys.userStream('b')));
   });
 
-  it('inverts userChannel with userOfChannel', () => {
-    for (const userId of ['u1', 'a:b', 'live:x', 'user@example.com', '{tag}', 'ü-用户-x-🚀', 'Ωμέγα', '🚀'.repeat(128)]) {
-      expect(keys.userOfChannel(keys.userChannel(userId))).toBe(userId);
+  const oddIds = ['u1', 'a:b', 'live:x', 'user@example.com', '{tag}', '}x', '{', '}', '{}', 'a}b{c', 'ü-用户-x-🚀', 'Ωμέγα', '🚀'.repeat(128)];
+
+  it.each(oddIds.map((id) => [id]))('puts every key and the live channel of %j in one cluster slot', (userId) => {
+    const slot = calculateSlot(keys.userStream(userId));
+    for (const key of [
+      keys.trimmedWatermark(userId),
+      keys.idempotency(userId, 'k}{'),
+      keys.userChannel(userId),
+      keys.userSavedSearches(userId),
+      keys.directChatSent(userId, 'bytes'),
+      keys.directChatReceived(userId),
+      keys.directChatPair('x}', userId),
+    ]) {
+      expect(calculateSlot(key)).toBe(slot);
     }
   });
 
-  it('gets a Unicode user back from the channel name as Redis delivers it (UTF-8 bytes, decoded)', () => {
-    for (const userId of ['ü-用户-x-🚀', '👩\u200d👩\u200d👧-e\u0301']) {
-      const delivered = Buffer.from(keys.userChannel(userId), 'utf8').toString('utf8');
-      expect(keys.userOfChannel(delivered)).toBe(userId);
-    }
+  it('gives every user a channel and a stream of their own, braces or not', () => {
+    const ids = [...oddIds, 'a', 'a}', 'a%7D', 'a}:b', '}:'];
+    expect(new Set(ids.map((id) => keys.userChannel(id))).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => keys.userStream(id))).size).toBe(ids.length);
   });
 
-  it('returns null for channels it did not build', () => {
-    expect(keys.userOfChannel('other:live:u1')).toBeNull();
-    expect(keys.userOfChannel('rtg:history:{u1}')).toBeNull();
-    expect(keys.userOfChannel('rtg:live')).toBeNull();
-    expect(keys.userOfChannel('rtglive:u1')).toBeNull();
-    expect(keys.userOfChannel('')).toBeNull();
-    expect(new RedisKeys('rtg2').userOfChannel(keys.userChannel('u1'))).toBeNull();
+  it('tags an id with braces by its hash, and an id without by itself', () => {
+    expect(userTag('u1')).toBe('{u1}');
+    expect(userTag('a}b')).toMatch(/^\{[0-9a-f]{40}\}:a%7Db$/);
+    expect(hashTag(keys.userStream('a}b'))).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it('never produces the same key or channel under two prefixes (prefixes hold no colon)', () => {
@@ -110,12 +118,6 @@ describe('RedisKeys', () => {
     const prefixes = ['rtg', 'rtg2', 'rtg-test', 'other'];
     const channels = prefixes.map((prefix) => new RedisKeys(prefix).userChannel('u1'));
     expect(new Set(channels).size).toBe(prefixes.length);
-    for (const prefix of prefixes) {
-      const k = new RedisKeys(prefix);
-      for (const channel of channels) {
-        if (channel !== k.userChannel('u1')) expect(k.userOfChannel(channel)).toBeNull();
-      }
-    }
   });
 });
 

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every Redis key and channel the system writes is built here from
  * REDIS_KEY_PREFIX, so two deployments (or two test runs) never meet.
- * User ids sit in a `{hash tag}` so one user's keys share a cluster slot, which
- * the append script needs.
+ * Each user's keys and live channel share one `{hash tag}`, so they share a
+ * cluster slot: the append script touches them together (see userTag).
  */
 export class RedisKeys {
   private readonly liveChannelPrefix: string;
@@ -13,48 +15,59 @@ export class RedisKeys {
 
   /** Stream of the user's retained notifications (history and replay). Not under `:notifications:`, BullMQ's queue of that name. */
   userStream(userId: string): string {
-    return `${this.prefix}:history:{${userId}}`;
+    return `${this.prefix}:history:${userTag(userId)}`;
   }
 
   /** The newest id trimmed from the user's stream: resuming before it means history was lost. */
   trimmedWatermark(userId: string): string {
-    return `${this.prefix}:trimmed:{${userId}}`;
+    return `${this.prefix}:trimmed:${userTag(userId)}`;
   }
 
   /**
    * Remembers the id answered for an idempotency key, for 24 h. The key is
-   * escaped so that it holds no `}`: the last `}` then ends the user's id, and
-   * user `a` with key `b}:c` no longer meets user `a}:b` with key `c`. Only `%`
-   * and `}` are escaped, so keys without them (all the matcher's) keep the key
-   * they were stored under before.
+   * escaped so that it holds no `}` (a cluster reads the tag up to the first
+   * `}`). Only `%` and `}` are escaped, so keys without them (all the
+   * matcher's) keep the key they were stored under before.
    */
   idempotency(userId: string, key: string): string {
-    return `${this.prefix}:idempotency:{${userId}}:${key.replace(/[%}]/g, encodeURIComponent)}`;
+    return `${this.prefix}:idempotency:${userTag(userId)}:${key.replace(/[%}]/g, encodeURIComponent)}`;
   }
 
-  /** Pub/sub channel carrying the user's live notifications to every instance. */
+  /**
+   * Sharded pub/sub channel (SPUBLISH) carrying the user's live notifications
+   * to every instance; in the user's slot, so the append script may publish on
+   * it and a cluster spreads the channels over its shards like the keys.
+   */
   userChannel(userId: string): string {
-    return this.liveChannelPrefix + userId;
+    return this.liveChannelPrefix + userTag(userId);
   }
 
-  /** The user id of a channel built by {@link userChannel}, or null. */
-  userOfChannel(channel: string): string | null {
-    return channel.startsWith(this.liveChannelPrefix) ? channel.slice(this.liveChannelPrefix.length) : null;
+  /**
+   * Sharded channels on which one process proves its subscriptions deliver
+   * (DeliveryProbe): the n-th lands in a slot of its own, so that one of
+   * them can be found on every cluster primary.
+   */
+  deliveryProbe(processId: string): (n: string) => string {
+    return (n) => `${this.prefix}:probe:{${processId}.${n}}`;
   }
 
   /** Hash of one user's saved searches: id → JSON. */
   userSavedSearches(userId: string): string {
-    return `${this.prefix}:saved-searches:{${userId}}`;
+    return `${this.prefix}:saved-searches:${userTag(userId)}`;
   }
 
-  /** Hash of every saved search: id → JSON, read by the matcher. */
+  /**
+   * Hash of every saved search: id → JSON, read by the matcher. It and the
+   * word index share the `{match}` slot, so the matcher's union and reads
+   * never span slots.
+   */
   savedSearchesById(): string {
-    return `${this.prefix}:saved-searches-by-id`;
+    return `${this.prefix}:saved-searches-by-id:{match}`;
   }
 
-  /** Set of the saved search ids indexed under a word (see anchorWord). */
+  /** Set of the saved search ids indexed under a word (see anchorWord); in the `{match}` slot. */
   searchIndex(word: string): string {
-    return `${this.prefix}:search-index:${word}`;
+    return `${this.prefix}:search-index:{match}:${word}`;
   }
 
   /** Channel prefix of the Socket.IO Redis adapter (rooms, chat, typing across instances). */
@@ -69,21 +82,20 @@ export class RedisKeys {
 
   /** Rate bucket of the direct chats a user sends, counted in messages or in bytes; in the sender's slot. */
   directChatSent(senderId: string, measure: 'messages' | 'bytes'): string {
-    return `${this.prefix}:dm-sent-${measure}:{${senderId}}`;
+    return `${this.prefix}:dm-sent-${measure}:${userTag(senderId)}`;
   }
 
   /** Rate bucket of the direct chats a user receives from everyone; in the recipient's slot. */
   directChatReceived(recipientId: string): string {
-    return `${this.prefix}:dm-received:{${recipientId}}`;
+    return `${this.prefix}:dm-received:${userTag(recipientId)}`;
   }
 
   /**
    * Rate bucket of the direct chats one sender sends one recipient; in the
-   * recipient's slot. The sender's id is escaped so that it holds no `}`: the
-   * last `}` then ends the recipient's id, and no two pairs share a key.
+   * recipient's slot. The sender's id is escaped so that no two pairs share a key.
    */
   directChatPair(senderId: string, recipientId: string): string {
-    return `${this.prefix}:dm-pair:{${recipientId}}:${encodeURIComponent(senderId)}`;
+    return `${this.prefix}:dm-pair:${userTag(recipientId)}:${encodeURIComponent(senderId)}`;
   }
 
   /**
@@ -123,4 +135,17 @@ export class RedisKeys {
   allKeysPattern(): string {
     return `${this.prefix}:*`;
   }
+}
+
+/**
+ * The part of a user's keys that picks their cluster slot: `{id}`. A cluster
+ * hashes what lies between the first `{` and the next `}`, so an id holding a
+ * brace would scatter its keys over several slots (`}x` hashes the whole key);
+ * such an id gets a tag of its SHA-1 instead, followed by the id itself,
+ * escaped, which keeps every user's keys distinct. Ids without braces keep the
+ * keys they always had.
+ */
+export function userTag(userId: string): string {
+  if (!userId.includes('{') && !userId.includes('}')) return `{${userId}}`;
+  return `{${createHash('sha1').update(userId).digest('hex')}}:${encodeURIComponent(userId)}`;
 }

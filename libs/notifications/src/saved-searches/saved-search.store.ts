@@ -1,7 +1,10 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config';
 import { InvalidInputError, NotFoundError } from '../errors';
+import { isRedisUnavailable } from '../redis/redis-unavailable';
+import { mergeLegacyMatchIndex } from './legacy-index';
 import { RedisConnections } from '../redis/redis-connections';
 import { RedisKeys } from '../redis/redis-keys';
 import { anchorWord } from './match-posting';
@@ -16,21 +19,20 @@ export const MAX_SAVED_SEARCHES_PER_USER = 100;
 
 /*
  * The cap is checked and the search written in one step: with a check and then
- * a MULTI, concurrent creates all passed the check and a user ended up with
- * more than the cap.
- * KEYS: user's searches, searches by id, index set of the anchor   ARGV: id, json, cap
+ * a write, concurrent creates all passed the check and a user ended up with
+ * more than the cap. The matcher's index lives in another slot (see
+ * RedisKeys.savedSearchesById), written right after.
+ * KEYS: user's searches   ARGV: id, json, cap
  * Returns 1 when stored, 0 when the user already has `cap` searches.
  */
 const CREATE_SCRIPT = `
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 `;
 
 type ScriptedRedis = Redis & {
-  rtgCreateSavedSearch(userKey: string, byIdKey: string, indexKey: string, id: string, json: string, cap: number): Promise<number>;
+  rtgCreateSavedSearch(userKey: string, id: string, json: string, cap: number): Promise<number>;
 };
 
 /** As stored: the search plus the word it is indexed under, so a later tokenizer change cannot orphan the entry. */
@@ -44,18 +46,33 @@ function withoutAnchor({ anchor: _, ...search }: StoredSearch): SavedSearch {
  * Saved searches in Redis, with the inverted index the matcher reads: each
  * search sits in the set of one of its words, so a posting's candidates are
  * the union of the sets of its words, whatever the total number of searches.
- * A search and its index entry are written in one script (with the cap) and
- * removed in one MULTI.
+ * A user's searches live in the user's slot and the index in one slot of its
+ * own, so no command spans slots on a cluster: a create writes the user's
+ * hash (with the cap) and then the index, and takes the first back if the
+ * second fails; a delete takes the index entry out first, so a search is
+ * never matched once its delete has answered.
  */
 @Injectable()
 export class SavedSearchStore implements OnModuleInit {
+  private readonly log = new Logger(SavedSearchStore.name);
+
   constructor(
     private readonly redis: RedisConnections,
     private readonly keys: RedisKeys,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onModuleInit(): void {
-    this.redis.command.defineCommand('rtgCreateSavedSearch', { numberOfKeys: 3, lua: CREATE_SCRIPT });
+  async onModuleInit(): Promise<void> {
+    this.redis.command.defineCommand('rtgCreateSavedSearch', { numberOfKeys: 1, lua: CREATE_SCRIPT });
+    if (this.config.redis.kind === 'cluster') return;
+    try {
+      const moved = await mergeLegacyMatchIndex(this.redis.command as Redis, this.keys);
+      if (moved > 0) this.log.log(`moved ${moved} saved search(es) into the {match} slot`);
+    } catch (error) {
+      // Redis down at start-up: the next start merges them; nothing is deleted before it is copied.
+      if (!isRedisUnavailable(error)) throw error;
+      this.log.warn(`could not check for saved searches under the old keys yet: ${(error as Error).message}`);
+    }
   }
 
   async create(userId: string, input: SavedSearchInput): Promise<SavedSearch> {
@@ -73,15 +90,16 @@ export class SavedSearchStore implements OnModuleInit {
       createdAt: new Date().toISOString(),
     };
     const json = JSON.stringify({ ...search, anchor } satisfies StoredSearch);
-    const stored = await (this.redis.command as ScriptedRedis).rtgCreateSavedSearch(
-      this.keys.userSavedSearches(userId),
-      this.keys.savedSearchesById(),
-      this.keys.searchIndex(anchor),
-      search.id,
-      json,
-      MAX_SAVED_SEARCHES_PER_USER,
-    );
+    const userKey = this.keys.userSavedSearches(userId);
+    const stored = await (this.redis.command as ScriptedRedis).rtgCreateSavedSearch(userKey, search.id, json, MAX_SAVED_SEARCHES_PER_USER);
     if (stored !== 1) throw new InvalidInputError('body', `a user can keep at most ${MAX_SAVED_SEARCHES_PER_USER} saved searches`);
+    try {
+      await exec(this.redis.command.multi().hset(this.keys.savedSearchesById(), search.id, json).sadd(this.keys.searchIndex(anchor), search.id));
+    } catch (error) {
+      // Not indexed: the create answers an error, so it must not stay listed either.
+      await this.redis.command.hdel(userKey, search.id).catch(() => undefined);
+      throw error;
+    }
     return search;
   }
 
@@ -98,13 +116,8 @@ export class SavedSearchStore implements OnModuleInit {
     if (json === null) throw new NotFoundError('no such saved search');
     const search = JSON.parse(json) as StoredSearch;
     const anchor = search.anchor ?? (anchorWord(search.keywords) as string);
-    await exec(
-      this.redis.command
-        .multi()
-        .hdel(this.keys.userSavedSearches(userId), id)
-        .hdel(this.keys.savedSearchesById(), id)
-        .srem(this.keys.searchIndex(anchor), id),
-    );
+    await exec(this.redis.command.multi().srem(this.keys.searchIndex(anchor), id).hdel(this.keys.savedSearchesById(), id));
+    await this.redis.command.hdel(this.keys.userSavedSearches(userId), id);
   }
 
   /** Ids of the searches indexed under any of these words. */
