@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Queue as BullQueue, type Queue } from 'bullmq';
+import { parseRedisUrl } from '../../libs/notifications/src/redis/redis-deployment';
 import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
 import { gatewayEnv, type GatewayProcess, runGateway } from './gateway-process';
 import { randomUserId } from './prefix';
-import { testRedisClient } from './redis';
+import { testQueue, testRedisClient } from './redis';
 import { resumingSse, type ResumingSse } from './resuming-sse';
 import { connectSocket, type TestSocket } from './socket-client';
 import { TEST_API_KEY } from './start-gateway';
@@ -41,6 +43,8 @@ export interface DrillReport {
   accepted: number;
   refused503: number;
   otherFailures: number;
+  /** What the other failures were: status or error, and how many. */
+  otherFailureKinds: Record<string, number>;
   /** Answered 202 but not in the history once the deployment recovered. */
   lost: number;
   /** Received by a reader twice. */
@@ -56,6 +60,8 @@ export interface DrillReport {
   readers: number;
   /** Cluster only: SPUBLISH calls per primary (INFO commandstats) just before the kill: how fan-out spread over the shards. */
   spublishPerPrimary?: number[];
+  /** `notify` jobs the queue took during the drill (20/s), and what became of them. */
+  jobs: { queued: number; refused: number; completed: number; failed: number; missing: number; duplicated: number };
   /** The answer of the last refused publish, for the record. */
   lastRefusal: string;
 }
@@ -76,12 +82,21 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
   const { kind, basePort, prefix, replicaAcks } = options;
   const rate = options.rate ?? 500;
   const users = Array.from({ length: options.users ?? 8 }, (_, i) => randomUserId(`fo${i}`));
+  for (const kind of Object.keys(failureKinds)) delete failureKinds[kind];
+  lastRefusalAnswer = '';
   const url = await topologies.start(kind, basePort);
   const gateways: GatewayProcess[] = [];
   const readers: Reader[] = [];
   try {
-    const env = { ...gatewayEnv(prefix, url), REDIS_REPLICA_ACKS: String(replicaAcks), WORKER_EMBEDDED: 'false' };
-    for (let i = 0; i < 2; i++) gateways.push(runGateway({ ...env, INSTANCE_ID: `g${i}` }));
+    const env = { ...gatewayEnv(prefix, url), REDIS_REPLICA_ACKS: String(replicaAcks) };
+    // g0 also runs the job-match worker: it must keep consuming through the failover.
+    for (let i = 0; i < 2; i++) gateways.push(runGateway({ ...env, INSTANCE_ID: `g${i}`, WORKER_EMBEDDED: String(i === 0) }));
+    // On Sentinel, BullMQ gets options and owns its connection, as a producing service would
+    // configure it (a shared ioredis instance ended for good in one run under a CPU hog).
+    const queue: Queue =
+      kind === 'cluster'
+        ? testQueue('notifications', { queuePrefix: `{${prefix}}` }, url)
+        : new BullQueue('notifications', { connection: { ...sentinelOptions(url), maxRetriesPerRequest: null }, prefix });
     const bases = await Promise.all(gateways.map(async (gateway) => `http://127.0.0.1:${await gateway.waitForListening(30_000)}`));
     for (const [i, userId] of users.entries()) {
       readers.push(sseReader(bases[i % 2], userId), socketReader(bases[(i + 1) % 2], userId));
@@ -113,6 +128,17 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
       }
       await Promise.all(inFlight);
     })();
+    const jobs = { queued: [] as number[], refused: 0 };
+    const producer = (async () => {
+      // Not awaited one by one: an add sent during the outage waits in the client for the new
+      // primary, and the producer goes on, as a service's would.
+      const adds: Promise<unknown>[] = [];
+      for (let n = 0; publishing; n++) {
+        adds.push(queue.add('notify', { userId: users[n % users.length], type: 'failover-job', data: { job: n } }).then(() => jobs.queued.push(n), () => jobs.refused++));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await Promise.all(adds);
+    })();
     const healthPoller = (async () => {
       while (publishing) {
         health.push({ at: performance.now(), statuses: await Promise.all(bases.map((base) => healthOf(base))) });
@@ -131,11 +157,18 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
     topologies.restartNode(kind, basePort, killedPort);
     await new Promise((resolve) => setTimeout(resolve, (options.afterMs ?? 10_000) - restartAfterMs));
     publishing = false;
-    await Promise.all([publisher, healthPoller]);
+    await Promise.all([publisher, healthPoller, producer]);
     // Everything answered: give the readers time to catch up on what the deployment kept.
     await waitFor(async () => (await Promise.all(bases.map(healthOf))).every((status) => status === 200), 'both gateways healthy', 30_000);
 
-    const history = await readHistories(url, prefix, users);
+    await waitFor(async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(counts).every((count) => count === 0);
+    }, 'the queue to drain', 40_000);
+    const finished = await queue.getJobCounts('completed', 'failed');
+    await queue.close();
+
+    const { history, jobMarks } = await readHistories(url, prefix, users);
     await waitFor(
       () => readers.every((reader) => new Set(reader.ids()).size >= history.get(reader.userId)!.length),
       'every reader to hold its user\'s history',
@@ -166,10 +199,19 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
       accepted: outcomes.filter((o) => o.status === 202).length,
       refused503: outcomes.filter((o) => o.status === 503).length,
       otherFailures: outcomes.filter((o) => o.status !== 202 && o.status !== 503).length,
+      otherFailureKinds: { ...failureKinds },
       lost,
       duplicated,
       missedByReaders,
       phantoms,
+      jobs: {
+        queued: jobs.queued.length,
+        refused: jobs.refused,
+        completed: finished.completed,
+        failed: finished.failed,
+        missing: jobs.queued.filter((n) => !jobMarks.has(n)).length,
+        duplicated: [...jobMarks.values()].filter((count) => count > 1).length,
+      },
       publishRecoveryMs: lastRefusal === -Infinity ? 0 : firstAfter.length > 0 ? Math.round(Math.min(...firstAfter) - killedAt) : null,
       healthDown: bases.map((_, g) => downSpans(health.map((h) => ({ at: h.at - killedAt, status: h.statuses[g] })))),
       readers: readers.length,
@@ -186,6 +228,14 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
 
 let lastRefusalAnswer = '';
 
+const failureKinds: Record<string, number> = {};
+
+function sentinelOptions(url: string): { sentinels: Array<{ host: string; port: number }>; name: string } {
+  const deployment = parseRedisUrl(url);
+  if (deployment.kind !== 'sentinel') throw new Error(`not a Sentinel URL: ${url}`);
+  return { sentinels: deployment.sentinels.map((node) => ({ ...node })), name: deployment.masterName };
+}
+
 async function publishOnce(base: string, userId: string, n: number): Promise<{ status: number; id?: string }> {
   try {
     const response = await fetch(`${base}/api/notifications`, {
@@ -196,8 +246,15 @@ async function publishOnce(base: string, userId: string, n: number): Promise<{ s
     });
     const body = (await response.json()) as { id?: string; message?: string };
     if (response.status !== 202) lastRefusalAnswer = `${response.status} ${body.message ?? ''}`;
+    if (response.status !== 202 && response.status !== 503) {
+      const kind = `${response.status} ${body.message ?? ''}`;
+      failureKinds[kind] = (failureKinds[kind] ?? 0) + 1;
+    }
     return { status: response.status, id: body.id };
-  } catch {
+  } catch (error) {
+    const cause = (error as Error & { cause?: Error }).cause;
+    const kind = `no answer: ${(error as Error).name} ${cause?.message ?? (error as Error).message}`;
+    failureKinds[kind] = (failureKinds[kind] ?? 0) + 1;
     return { status: 0 };
   }
 }
@@ -255,16 +312,22 @@ async function replicaPromoted(kind: 'sentinel' | 'cluster', basePort: number): 
   return false;
 }
 
-async function readHistories(url: string, prefix: string, users: string[]): Promise<Map<string, string[]>> {
+/** Each user's history (ids), and how many times each `notify` job's notification is in it. */
+async function readHistories(url: string, prefix: string, users: string[]): Promise<{ history: Map<string, string[]>; jobMarks: Map<number, number> }> {
   const client = testRedisClient({}, url);
   const keys = new RedisKeys(prefix);
   try {
-    const histories = new Map<string, string[]>();
+    const history = new Map<string, string[]>();
+    const jobMarks = new Map<number, number>();
     for (const userId of users) {
       const entries = await client.xrange(keys.userStream(userId), '-', '+');
-      histories.set(userId, entries.map(([id]) => id));
+      history.set(userId, entries.map(([id]) => id));
+      for (const [, fields] of entries) {
+        const job = /"data":\{"job":(\d+)\}/.exec(fields[fields.indexOf('n') + 1] ?? '')?.[1];
+        if (job !== undefined) jobMarks.set(Number(job), (jobMarks.get(Number(job)) ?? 0) + 1);
+      }
     }
-    return histories;
+    return { history, jobMarks };
   } finally {
     client.disconnect();
   }

@@ -7,6 +7,7 @@ import { bucketArgs, type RateBucket } from './rate-limit/rate-limiter';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 import { ReplicaAcks } from './redis/replica-acks';
+import { RedisUnavailableError } from './redis/redis-unavailable';
 import type { CursorCheck } from './resume-point';
 
 export interface AppendResult {
@@ -106,6 +107,8 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
     if (input.idempotencyKey) keys.push(this.keys.idempotency(input.userId, input.idempotencyKey));
     const idempotent = keys.length - 2;
     for (const bucket of buckets) keys.push(bucket.key);
+    // The writer of REDIS_REPLICA_ACKS is not the connection RedisConnections checks: fail as fast.
+    if (this.writer.status !== 'ready') throw new RedisUnavailableError(`redis is not connected (writer ${this.writer.status})`);
     const [id, outcome] = await this.writer.rtgAppend(
       keys.length,
       ...keys,
