@@ -116,11 +116,14 @@ describe('Socket.IO cursor bursts', () => {
       const sentAt = Date.now();
       const latency = await lastArrives(arrivals, roomId, count, sentAt);
       await waitFor(() => acks.size === count, `${count} acks`, ACKS_DEADLINE_MS);
+      const answeredWithinMs = Date.now() - started;
       expect(acks.get(count)).toEqual({ ok: true });
       const answers = [...acks.values()];
       expect(answers.filter((ack) => !ack.ok).every((ack) => ack.error === 'rate_limited')).toBe(true);
-      // The bucket holds 120: most of a burst this size is refused, not handled.
-      expect(answers.filter((ack) => !ack.ok).length).toBeGreaterThanOrEqual(count - 200);
+      // The bucket holds 120 and refills 120 a second: however long a loaded server took to read
+      // the burst, no more were handled than that allows (the rest are refused, not queued).
+      const handled = answers.filter((ack) => ack.ok).length;
+      expect(handled).toBeLessThanOrEqual(Math.floor(120 + (120 * answeredWithinMs) / 1000) + 1);
       expectAtMostThirtyASecond(arrivals, started);
       expectIncreasing(arrivals);
       measure(`${count} with acks`, arrivals, started, latency, `; acks ${answers.length - answers.filter((ack) => !ack.ok).length} ok, ${answers.filter((ack) => !ack.ok).length} rate_limited`);
