@@ -61,7 +61,7 @@ export interface DrillReport {
   /** Cluster only: SPUBLISH calls per primary (INFO commandstats) just before the kill: how fan-out spread over the shards. */
   spublishPerPrimary?: number[];
   /** `notify` jobs the queue took during the drill (20/s), and what became of them. */
-  jobs: { queued: number; refused: number; completed: number; failed: number; missing: number; duplicated: number };
+  jobs: { queued: number; refused: number; completed: number; failed: number; missing: number; duplicated: number; failedReasons: string[] };
   /** The answer of the last refused publish, for the record. */
   lastRefusal: string;
 }
@@ -166,6 +166,7 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
       return Object.values(counts).every((count) => count === 0);
     }, 'the queue to drain', 40_000);
     const finished = await queue.getJobCounts('completed', 'failed');
+    const failedReasons = [...new Set((await queue.getFailed()).map((job) => `${job.failedReason} (attempts ${job.attemptsMade})`))];
     await queue.close();
 
     const { history, jobMarks } = await readHistories(url, prefix, users);
@@ -211,6 +212,7 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
         failed: finished.failed,
         missing: jobs.queued.filter((n) => !jobMarks.has(n)).length,
         duplicated: [...jobMarks.values()].filter((count) => count > 1).length,
+        failedReasons,
       },
       publishRecoveryMs: lastRefusal === -Infinity ? 0 : firstAfter.length > 0 ? Math.round(Math.min(...firstAfter) - killedAt) : null,
       healthDown: bases.map((_, g) => downSpans(health.map((h) => ({ at: h.at - killedAt, status: h.statuses[g] })))),
