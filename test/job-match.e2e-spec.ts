@@ -192,6 +192,30 @@ describe('job-match pipeline', () => {
     });
   });
 
+  describe('the live job board', () => {
+    it('publishes every accepted posting once to jobs.new as job-posted, which any signed-in user may follow', async () => {
+      const viewer = randomUserId();
+      const board = await openSse(gateway.url, '/api/events?topics=jobs.new&types=job-posted', asUser(viewer));
+      streams.push(board);
+      await waitFor(() => board.blocks.length > 0, 'the board to open');
+      const job = posting({ tags: ['backend'] });
+      expect((await postJob(job)).status).toBe(202);
+      expect((await postJob(job)).status).toBe(202);
+      const [event] = await board.waitForEvents(1, 10_000);
+      expect(event.event).toBe('job-posted');
+      expect(JSON.parse(event.data as string)).toEqual({
+        id: expect.any(String),
+        topic: 'jobs.new',
+        type: 'job-posted',
+        data: { jobId: job.id, title: job.title, company: job.company, location: job.location, remote: true, tags: ['backend'] },
+        createdAt: expect.any(String),
+      });
+      const polledBoard = await request(gateway.url).get('/api/topics/jobs.new/events?limit=200').set(asUser(viewer));
+      const announced = (polledBoard.body.items as Array<{ data: { jobId: string } }>).filter((item) => item.data.jobId === job.id);
+      expect(announced).toHaveLength(1);
+    });
+  });
+
   describe('operations', () => {
     it('exposes queue depth and processed counts in /metrics', async () => {
       const metrics = await request(gateway.url).get('/metrics');

@@ -70,6 +70,7 @@ describe('notifications library on the real Redis', () => {
   let feed: NotificationFeed;
   let store: NotificationStore;
   let fanout: NotificationFanout;
+  const feedOf = (userId: string) => new RedisKeys(prefix).userFeed(userId);
 
   beforeAll(async () => {
     const config = loadConfig({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, HISTORY_MAX_PER_USER: '10' });
@@ -95,7 +96,7 @@ describe('notifications library on the real Redis', () => {
   it('gives strictly increasing ids per user, also under concurrent publishers', async () => {
     const userId = randomUserId();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => service.publish({ userId, type: 'job-match', data: { i } })));
-    const stored = (await store.read(userId, null, 100)).items.map((envelope) => envelope.id);
+    const stored = (await store.read(feedOf(userId), null, 100)).items.map((envelope) => envelope.id);
     expect(stored).toHaveLength(10);
     for (let i = 1; i < stored.length; i++) expect(compareNotificationIds(stored[i - 1], stored[i])).toBe(-1);
     expect(new Set(results.map((result) => result.id)).size).toBe(50);
@@ -104,7 +105,7 @@ describe('notifications library on the real Redis', () => {
   it('keeps exactly HISTORY_MAX_PER_USER notifications, the newest', async () => {
     const userId = randomUserId();
     const ids = await publishMany(userId, 25);
-    const { items: retained } = await store.read(userId, null, 100);
+    const { items: retained } = await store.read(feedOf(userId), null, 100);
     expect(retained.map((envelope) => envelope.id)).toEqual(ids.slice(15));
     expect(retained[0].toNotification()).toMatchObject({ id: ids[15], userId, type: 'job-match', data: { i: 15 } });
   });
@@ -112,8 +113,8 @@ describe('notifications library on the real Redis', () => {
   it('replays exactly what follows an id', async () => {
     const userId = randomUserId();
     const ids = await publishMany(userId, 6);
-    expect((await store.read(userId, ids[2], 100)).items.map((envelope) => envelope.id)).toEqual(ids.slice(3));
-    expect((await store.read(userId, ids[5], 100)).items).toEqual([]);
+    expect((await store.read(feedOf(userId), ids[2], 100)).items.map((envelope) => envelope.id)).toEqual(ids.slice(3));
+    expect((await store.read(feedOf(userId), ids[5], 100)).items).toEqual([]);
   });
 
   onOneSubscriberConnection('reads positions asked for in one turn as one pipeline, each user once, and answers every request', async () => {
@@ -121,12 +122,12 @@ describe('notifications library on the real Redis', () => {
     const ids = await publishMany(busy, 3);
     const pipeline = jest.spyOn(moduleRef.get(RedisConnections).command, 'pipeline');
     try {
-      const positions = await Promise.all([store.position(busy), store.position(quiet), store.position(busy), store.position(busy)]);
+      const positions = await Promise.all([store.position(feedOf(busy)), store.position(feedOf(quiet)), store.position(feedOf(busy)), store.position(feedOf(busy))]);
       expect(positions.map((position) => position.lastId)).toEqual([ids[2], '0-0', ids[2], ids[2]]);
       expect(pipeline).toHaveBeenCalledTimes(1);
       expect((pipeline.mock.results[0].value as { length: number }).length).toBe(2);
       // One user in a turn: one script call, no pipeline.
-      const again = await Promise.all([store.position(busy), store.position(busy)]);
+      const again = await Promise.all([store.position(feedOf(busy)), store.position(feedOf(busy))]);
       expect(again.map((position) => position.lastId)).toEqual([ids[2], ids[2]]);
       expect(pipeline).toHaveBeenCalledTimes(1);
     } finally {
@@ -140,8 +141,8 @@ describe('notifications library on the real Redis', () => {
     const justTrimmed = new RecordingSink();
     const atWatermark = new RecordingSink();
     const subscriptions = [
-      await feed.open(userId, { after: ids[3] }, justTrimmed),
-      await feed.open(userId, { after: ids[4] }, atWatermark),
+      await feed.open(feedOf(userId), { after: ids[3] }, justTrimmed),
+      await feed.open(feedOf(userId), { after: ids[4] }, atWatermark),
     ];
     await waitFor(() => justTrimmed.ids.length === 10 && atWatermark.ids.length === 10, 'both replays');
     // It continues after the watermark, the user's own position, never echoing a cursor it cannot vouch for.
@@ -153,11 +154,11 @@ describe('notifications library on the real Redis', () => {
 
   onOneSubscriberConnection('uses one Redis subscription per user per process, whatever the number of feeds', async () => {
     const users = [randomUserId(), randomUserId(), randomUserId()];
-    const before = fanout.subscribedUserCount();
+    const before = fanout.subscribedStreamCount();
     const subscriptions = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => feed.open(users[i % 3], {}, new RecordingSink())),
+      Array.from({ length: 30 }, (_, i) => feed.open(feedOf(users[i % 3]), {}, new RecordingSink())),
     );
-    expect(fanout.subscribedUserCount()).toBe(before + 3);
+    expect(fanout.subscribedStreamCount()).toBe(before + 3);
     const redis = testRedisClient();
     try {
       const keys = moduleRef.get(RedisKeys);
@@ -171,13 +172,13 @@ describe('notifications library on the real Redis', () => {
     } finally {
       redis.disconnect();
     }
-    expect(fanout.subscribedUserCount()).toBe(before);
+    expect(fanout.subscribedStreamCount()).toBe(before);
   });
 
   onOneSubscriberConnection('re-reads the store after the subscriber connection drops, so live feeds miss nothing', async () => {
     const userId = randomUserId();
     const sink = new RecordingSink();
-    const subscription = await feed.open(userId, {}, sink);
+    const subscription = await feed.open(feedOf(userId), {}, sink);
     const before = await publishMany(userId, 2);
     await waitFor(() => sink.ids.length === 2, 'the first two live');
     const connections = moduleRef.get(RedisConnections);
@@ -199,18 +200,18 @@ describe('notifications library on the real Redis', () => {
     const position = jest.spyOn(store, 'position');
     const resubscribed = jest.spyOn(FeedSubscription.prototype, 'onResubscribed');
     // The first read of this feed's position waits for a subscriber drop and reconnect.
-    position.mockImplementationOnce(async (user, cursor) => {
+    position.mockImplementationOnce(async (stream, cursor) => {
       (connections.subscriber as Redis).stream.destroy();
       await waitFor(() => connections.subscriber.status !== 'ready', 'the subscriber to drop');
       await waitFor(() => connections.subscriber.status === 'ready', 'the subscriber to reconnect');
       await waitFor(() => resubscribed.mock.calls.length > 0, "the fan-out's re-sync");
       position.mockRestore();
       resubscribed.mockRestore();
-      return store.position(user, cursor);
+      return store.position(stream, cursor);
     });
     for (const after of [before[0], null]) {
       const sink = new RecordingSink();
-      const subscription = await feed.open(userId, { after }, sink);
+      const subscription = await feed.open(feedOf(userId), { after }, sink);
       const [next] = await publishMany(userId, 1);
       await waitFor(() => sink.ids.includes(next), 'the next notification');
       const expected = after === null ? [next] : [...before.slice(1), next];
@@ -226,9 +227,9 @@ describe('notifications library on the real Redis', () => {
       const userId = randomUserId();
       await publishMany(userId, 2);
       for (const ahead of ['9999999999999-0', '18446744073709551615-18446744073709551615']) {
-        const { lastId: newest } = await store.position(userId);
+        const { lastId: newest } = await store.position(feedOf(userId));
         const sink = new RecordingSink();
-        const subscription = await feed.open(userId, { after: ahead }, sink);
+        const subscription = await feed.open(feedOf(userId), { after: ahead }, sink);
         const [next] = await publishMany(userId, 1);
         await waitFor(() => sink.ids.includes(next), 'the next notification');
         expect(sink.calls).toEqual([`start ${newest}`, `reset unknown-cursor ${newest}`, next]);
@@ -248,7 +249,7 @@ describe('notifications library on the real Redis', () => {
       expect(compareNotificationIds(first, foreign)).toBe(-1);
       expect(compareNotificationIds(foreign, last)).toBe(-1);
       const sink = new RecordingSink();
-      const subscription = await feed.open(userId, { after: foreign }, sink);
+      const subscription = await feed.open(feedOf(userId), { after: foreign }, sink);
       expect(sink.calls).toEqual([`start ${last}`, `reset unknown-cursor ${last}`]);
       subscription.close();
     });
@@ -257,7 +258,7 @@ describe('notifications library on the real Redis', () => {
       const userId = randomUserId();
       const [only] = await publishMany(userId, 1);
       const sink = new RecordingSink();
-      const subscription = await feed.open(userId, { after: UNREADABLE_CURSOR }, sink);
+      const subscription = await feed.open(feedOf(userId), { after: UNREADABLE_CURSOR }, sink);
       expect(sink.calls).toEqual([`start ${only}`, `reset unknown-cursor ${only}`]);
       subscription.close();
     });
@@ -285,7 +286,7 @@ describe('notifications library on the real Redis', () => {
       for (let i = 0; i < 1000; i++) ids.push((await pacedService.publish({ userId, type: 'job-match', data: { i } })).id);
       const sink = new RecordingSink();
       sink.room = 5;
-      const subscription = await pacedModule.get(NotificationFeed).open(userId, { after: '0-0' }, sink);
+      const subscription = await pacedModule.get(NotificationFeed).open(pacedModule.get(RedisKeys).userFeed(userId), { after: '0-0' }, sink);
       await waitFor(() => sink.ids.length === 5, 'the first five');
       // Full: nothing more arrives until the reader drains, whatever is published meanwhile.
       const live: string[] = [];

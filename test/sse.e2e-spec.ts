@@ -273,18 +273,18 @@ describe('SSE: GET /api/events', () => {
       const connections = gateway.app.get(SseConnections);
       // The streams of earlier tests were closed by their clients; the server hears of it a moment later.
       await waitFor(() => connections.size === 0 && fanout.listenerCount() === 0, 'earlier streams to be closed');
-      const baseline = { listeners: fanout.listenerCount(), users: fanout.subscribedUserCount(), sse: connections.size };
+      const baseline = { listeners: fanout.listenerCount(), users: fanout.subscribedStreamCount(), sse: connections.size };
       const users = Array.from({ length: 20 }, () => randomUserId('churn'));
       for (let round = 0; round < 5; round++) {
         const batch = await Promise.all(Array.from({ length: 40 }, (_, i) => subscribe(users[i % users.length])));
         await waitFor(() => batch.every((stream) => stream.blocks.length > 0), 'all streams open');
         expect(fanout.listenerCount()).toBe(baseline.listeners + 40);
-        expect(fanout.subscribedUserCount()).toBe(baseline.users + 20);
+        expect(fanout.subscribedStreamCount()).toBe(baseline.users + 20);
         for (const stream of batch) stream.close();
         streams.length = 0;
         await waitFor(() => fanout.listenerCount() === baseline.listeners && connections.size === baseline.sse, 'listeners freed');
       }
-      expect(fanout.subscribedUserCount()).toBe(baseline.users);
+      expect(fanout.subscribedStreamCount()).toBe(baseline.users);
       const redis = testRedisClient();
       try {
         const channels = await redis.pubsub('CHANNELS', `${gateway.config.redisKeyPrefix}:live:*`);

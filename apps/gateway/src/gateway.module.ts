@@ -27,7 +27,10 @@ import { RoomMembers } from './realtime/room-members';
 import { RoomMembership } from './realtime/room-membership';
 import { RoomPresence } from './realtime/room-presence';
 import { RoomTraffic } from './realtime/room-traffic';
+import { SocketTopics } from './realtime/socket-topics';
 import { SavedSearchesController } from './saved-searches/saved-searches.controller';
+import { TopicAccess } from './topics/topic-access';
+import { TopicsController } from './topics/topics.controller';
 
 /** The gateway process: every channel adapter over the notifications library. */
 @Module({})
@@ -51,6 +54,7 @@ export class GatewayModule {
       ],
       controllers: [
         NotificationsController,
+        TopicsController,
         HealthController,
         MetricsController,
         SavedSearchesController,
@@ -73,6 +77,8 @@ export class GatewayModule {
         RoomMembership,
         RoomTraffic,
         DirectChatLimiter,
+        TopicAccess,
+        SocketTopics,
       ],
     };
   }

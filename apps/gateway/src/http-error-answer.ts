@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus, type Logger } from '@nestjs/common';
-import { InvalidInputError, isRedisUnavailable, NotFoundError, UnauthorizedError } from '@app/notifications';
+import { ForbiddenError, InvalidInputError, isRedisUnavailable, NotFoundError, UnauthorizedError } from '@app/notifications';
 import { ConnectionRefusedError } from './connections/connection-refused.error';
 
 export interface ErrorBody {
@@ -22,7 +22,7 @@ export interface HttpErrorAnswer {
 /**
  * What an HTTP error answers: the one JSON shape
  * `{ statusCode, error, message, field? }` (domain errors map to 400 naming the
- * field, 401 and 404; Redis being away is a 503 with `Retry-After: 1`; a
+ * field, 401, 403 and 404; Redis being away is a 503 with `Retry-After: 1`; a
  * refused connection 429 or 503 with its own `Retry-After`; anything else is a
  * logged 500), or a report with a shape of its own (the health check's
  * `{ status: "error", ... }`) as it is. Shared by the exception filter and the
@@ -47,6 +47,9 @@ function toBody(exception: unknown, log: Logger): ErrorBody {
   }
   if (exception instanceof UnauthorizedError) {
     return { statusCode: 401, error: 'Unauthorized', message: exception.message };
+  }
+  if (exception instanceof ForbiddenError) {
+    return { statusCode: 403, error: 'Forbidden', message: exception.message };
   }
   if (exception instanceof NotFoundError) {
     return { statusCode: 404, error: 'Not Found', message: exception.message };

@@ -6,9 +6,10 @@
  * the public contract (shared/contract.md).
  */
 import type { Notification, NOTIFICATION_TYPES } from './notification';
+import type { TopicEvent } from './topics/topic';
 import type { JobPosting, SavedSearch } from './saved-searches/saved-search';
 
-export type { JobPosting, Notification, SavedSearch };
+export type { JobPosting, Notification, SavedSearch, TopicEvent };
 
 /** The notification types the system itself publishes; internal services may publish others. */
 export type KnownNotificationType = (typeof NOTIFICATION_TYPES)[keyof typeof NOTIFICATION_TYPES];
@@ -20,6 +21,16 @@ export interface JobMatchData {
   company: string;
   location: string | null;
   searchIds: string[];
+}
+
+/** `data` of a `job-posted` event on the topic `jobs.new`: the live job board. */
+export interface JobPostedData {
+  jobId: string;
+  title: string;
+  company: string;
+  location: string | null;
+  remote: boolean;
+  tags: string[];
 }
 
 /** `data` of a `message-received`: a direct chat message, stored so SSE and polling see it too. */
@@ -55,6 +66,8 @@ export type ResetReason = 'history-truncated' | 'unknown-cursor';
 export interface ResetPayload {
   reason: ResetReason;
   lastEventId?: string;
+  /** The topic whose stream it is; absent for the user's own notifications. */
+  topic?: string;
 }
 
 /** `token-expired` (SSE and Socket.IO): the connection ends; come back with a fresh token. */
@@ -118,8 +131,14 @@ export interface ClientToServerEventMap {
   chat: { payload: { roomId: string; content: string } | { recipientId: string; content: string }; ack: SocketAck<{ id: string }> };
   typing: { payload: { roomId: string; isTyping: boolean }; ack: SocketAck };
   'cursor-move': { payload: { roomId: string; x: number; y: number }; ack: SocketAck };
-  /** `left`: rooms the new token's `rooms` claim no longer grants (ROOM_ACCESS=claim), which the socket has left; absent when none. */
-  'auth:refresh': { payload: { token: string }; ack: SocketAck<{ expiresAt: string | null; left?: string[] }> };
+  /**
+   * `left`: rooms the new token's `rooms` claim no longer grants (ROOM_ACCESS=claim), which the socket has left;
+   * `unsubscribed`: topics it may no longer follow, no longer sent; each absent when none.
+   */
+  'auth:refresh': { payload: { token: string }; ack: SocketAck<{ expiresAt: string | null; left?: string[]; unsubscribed?: string[] }> };
+  /** Replays the topic after `lastEventId` (none: live from the newest), then live; `lastEventId` in the ack is where it continues after. */
+  'topic:subscribe': { payload: { topic: string; lastEventId?: string }; ack: SocketAck<{ lastEventId: string }> };
+  'topic:unsubscribe': { payload: { topic: string }; ack: SocketAck };
 }
 
 /**
@@ -133,6 +152,8 @@ export const CLIENT_EVENTS = {
   typing: 'typing',
   cursorMove: 'cursor-move',
   authRefresh: 'auth:refresh',
+  topicSubscribe: 'topic:subscribe',
+  topicUnsubscribe: 'topic:unsubscribe',
 } as const satisfies Record<string, keyof ClientToServerEventMap>;
 
 /** Compiles only while `T` is empty: here, while every event of a map has its constant. */

@@ -162,6 +162,15 @@ describe('loadConfig', () => {
     expect(configError({ ROOM_ACCESS: 'closed' }).message).toBe('ROOM_ACCESS: must be open or claim (got "closed")');
   });
 
+  it('reads TOPIC_HISTORY_MAX and PUBLIC_TOPICS: jobs.* by default, none when set empty', () => {
+    expect(loadConfig({})).toMatchObject({ topicHistoryMax: 1000, publicTopics: ['jobs.*'] });
+    expect(loadConfig({ TOPIC_HISTORY_MAX: '5', PUBLIC_TOPICS: ' news , scores.* ' })).toMatchObject({ topicHistoryMax: 5, publicTopics: ['news', 'scores.*'] });
+    expect(loadConfig({ PUBLIC_TOPICS: '' }).publicTopics).toEqual([]);
+    expect(configError({ TOPIC_HISTORY_MAX: '0' }).message).toBe('TOPIC_HISTORY_MAX: must be at least 1 (got "0")');
+    expect(configError({ PUBLIC_TOPICS: 'Jobs.*' }).message).toMatch(/^PUBLIC_TOPICS: must be a comma-separated list of topic names or prefixes ending in \* .*\(got "Jobs\.\*"\)$/);
+    expect(configError({ PUBLIC_TOPICS: 'jobs*.x' }).message).toMatch(/^PUBLIC_TOPICS: /);
+  });
+
   describe('DEV_TOKENS: POST /api/dev/token only where its tokens cannot be trusted elsewhere, or by opt-in', () => {
     it.each([
       [{}, true],

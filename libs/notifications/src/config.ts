@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_REDIS_URL, parseRedisUrl, type RedisDeployment } from './redis/redis-deployment';
+import { TOPIC_GRANT_PATTERN } from './topics/topic';
 
 /** Start-up configuration, parsed once from the environment by {@link loadConfig}. */
 export interface AppConfig {
@@ -43,6 +44,10 @@ export interface AppConfig {
   readonly drainPercentPerSecond: number;
   /** `open`: any user may join any room id; `claim`: only rooms the token's `rooms` claim lists. */
   readonly roomAccess: 'open' | 'claim';
+  /** Events each topic keeps for replay. */
+  readonly topicHistoryMax: number;
+  /** Topic names and prefixes ending in `*` that every signed-in user may follow. */
+  readonly publicTopics: readonly string[];
 }
 
 /** A bad variable: the message is one line that names it. */
@@ -106,7 +111,24 @@ const variables = {
   DRAIN_PERCENT_PER_SECOND: { schema: integer(15, 100), fallback: '25' },
   DEV_TOKENS: { schema: boolean, fallback: 'false' },
   ROOM_ACCESS: { schema: z.enum(['open', 'claim'], { error: 'must be open or claim' }), fallback: 'open' },
+  TOPIC_HISTORY_MAX: { schema: integer(1, 1_000_000), fallback: '1000' },
 } as const;
+
+const topicGrants = z
+  .string()
+  .transform((value) => value.split(',').map((grant) => grant.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(TOPIC_GRANT_PATTERN, 'must be a comma-separated list of topic names or prefixes ending in * (like jobs.*)')));
+
+/**
+ * PUBLIC_TOPICS, read apart from the others: set but empty means no public
+ * topic at all, where every other variable falls back to its default.
+ */
+function readPublicTopics(env: Env): readonly string[] {
+  const raw = env.PUBLIC_TOPICS ?? 'jobs.*';
+  const parsed = topicGrants.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`PUBLIC_TOPICS: ${parsed.error.issues[0].message} (got ${JSON.stringify(raw)})`);
+  return Object.freeze(parsed.data);
+}
 
 function read<K extends keyof typeof variables>(env: Env, name: K): z.output<(typeof variables)[K]['schema']> {
   const { schema, fallback } = variables[name];
@@ -181,6 +203,8 @@ export function loadConfig(env: Env): AppConfig {
     maxConnectionsPerInstance: read(env, 'MAX_CONNECTIONS_PER_INSTANCE'),
     drainPercentPerSecond: read(env, 'DRAIN_PERCENT_PER_SECOND'),
     roomAccess: read(env, 'ROOM_ACCESS'),
+    topicHistoryMax: read(env, 'TOPIC_HISTORY_MAX'),
+    publicTopics: readPublicTopics(env),
   });
 }
 

@@ -1,15 +1,17 @@
 /** Configuration: the parsed environment, its DI token and its one-line error. */
 export { APP_CONFIG, type AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './config';
 /** The wire payloads, shared with libs/client, so the server builds exactly what clients are typed to receive. */
-export type { JobMatchData, MessageReceivedData } from './client-events';
+export type { JobMatchData, JobPostedData, MessageReceivedData } from './client-events';
 export { CLIENT_EVENTS, type ClientToServerEventMap, type ClientToServerEvents, SERVER_EVENTS, type ServerToClientEvents, type SocketAck } from './client-events';
 /** Domain errors, mapped to wire errors by each transport. */
-export { InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
+export { ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
 /** Delivery counters and the Prometheus registry with the contract's metric names. */
 export { CHANNELS, type ChannelName, RealtimeMetrics } from './metrics/realtime.metrics';
 export { DeliveryStats } from './metrics/delivery-stats';
 /** The notification shape, its invariants and id helpers. */
 export {
+  assertEntryFields,
+  assertJsonObjectBody,
   assertNotificationInput,
   compareNotificationIds,
   IDEMPOTENCY_KEY_PATTERN,
@@ -33,11 +35,25 @@ export { NotificationFanout } from './notification.fanout';
 export { type FeedOptions, type FeedSink, FeedSubscription, NotificationFeed } from './notification.feed';
 /** Where a client's cursor lets it resume: its own positions only, a reset otherwise. */
 export { type ResetReason, resumePoint, type ResumePoint, UNREADABLE_CURSOR } from './resume-point';
-/** The one write path. */
-export { NotificationService } from './notification.service';
+/** The one write path of notifications, one at a time or in batches. */
+export { MAX_BATCH_ITEMS, NotificationService } from './notification.service';
+/** One stream a feed follows: a user's notifications or a topic's events. */
+export type { FeedStream } from './feed-stream';
+/** Topics: broadcast streams that many users follow, their names, grants and write path. */
+export {
+  assertTopicEventInput,
+  isTopicName,
+  MAX_TOPICS_PER_CONNECTION,
+  TOPIC_GRANT_PATTERN,
+  TOPIC_NAME_PATTERN,
+  topicGranted,
+  type TopicEvent,
+  type TopicEventInput,
+} from './topics/topic';
+export { TopicService } from './topics/topic.service';
 /** History reads (polling) and appends; a history expires HISTORY_TTL_MS after its newest notification. */
-export { type AppendResult, type HistoryPage, NotificationStore, type StreamPosition } from './notification.store';
-export { HISTORY_TTL_MS } from './notification.scripts';
+export { type AppendResult, type HistoryPage, NotificationStore, type StreamEntryInput, type StreamPosition } from './notification.store';
+export { HISTORY_TTL_MS, TOPIC_HISTORY_TTL_MS } from './notification.scripts';
 /** Limits kept in Redis, shared by every instance: one script per check. */
 export { type RateBucket, RateLimiter } from './rate-limit/rate-limiter';
 /** The Nest module that provides all of the above. */
@@ -54,4 +70,5 @@ export { foldCase, matchesPosting, postingWords, tokenize } from './saved-search
 export { type SavedSearchInput, SavedSearchStore } from './saved-searches/saved-search.store';
 export { parseJobPosting, POSTING_ID_PATTERN } from './job-matching/job-posting.schema';
 export { JobMatchingModule } from './job-matching/job-matching.module';
+export { JOB_POSTED_TYPE, JOBS_TOPIC } from './job-matching/posting.processor';
 export { DEFAULT_JOB_OPTIONS, JOB_NAMES, QUEUES } from './job-matching/queues';

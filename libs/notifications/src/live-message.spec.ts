@@ -12,7 +12,7 @@ describe('the live message codec', () => {
 
   it('decodes what it encodes, spaces in the JSON included, for the user the channel names', () => {
     const envelope = decodeLiveMessage(encodeLiveMessage('1-2', 'job-match', body), 'u 1');
-    expect([envelope.id, envelope.type, envelope.userId]).toEqual(['1-2', 'job-match', 'u 1']);
+    expect([envelope.id, envelope.type, envelope.streamName]).toEqual(['1-2', 'job-match', 'u 1']);
     expect(JSON.parse(envelope.json)).toEqual({ id: '1-2', type: 'job-match', userId: 'u 1', data: { a: 'b c' }, createdAt: '2026-12-04T00:00:00.000Z' });
   });
 

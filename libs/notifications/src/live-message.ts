@@ -1,7 +1,7 @@
 import { NotificationEnvelope } from './notification-envelope';
 
 /*
- * The live message: what the append script publishes on a user's channel and
+ * The live message: what the append script publishes on a stream's channel and
  * the fan-out reads. `<id> <type> <notification JSON>`: the id and the type
  * are read without parsing the JSON (neither holds a space: ids are stream
  * ids, types match TYPE_PATTERN), and the JSON is sent to clients as it is.
@@ -23,10 +23,10 @@ export function encodeLiveMessage(id: string, type: string, body: string): strin
   return `${id} ${type} {"id":"${id}",${body}`;
 }
 
-/** The envelope of a live message of `userId` (the channel says whose it is). */
-export function decodeLiveMessage(message: string, userId: string): NotificationEnvelope {
+/** The envelope of a live message of the stream named `streamName` (the channel says whose it is). */
+export function decodeLiveMessage(message: string, streamName: string): NotificationEnvelope {
   const idEnd = message.indexOf(' ');
   const typeEnd = message.indexOf(' ', idEnd + 1);
   if (idEnd <= 0 || typeEnd <= idEnd + 1) throw new Error(`not a live message: ${JSON.stringify(message.slice(0, 80))}`);
-  return new NotificationEnvelope(message.slice(0, idEnd), message.slice(idEnd + 1, typeEnd), userId, message.slice(typeEnd + 1));
+  return new NotificationEnvelope(message.slice(0, idEnd), message.slice(idEnd + 1, typeEnd), streamName, message.slice(typeEnd + 1));
 }

@@ -15,14 +15,15 @@ export class NotificationEnvelope {
   constructor(
     readonly id: string,
     readonly type: string,
-    readonly userId: string,
-    /** The notification exactly as every channel sends it. */
+    /** The user id or topic name whose stream holds it. */
+    readonly streamName: string,
+    /** The notification (or topic event) exactly as every channel sends it. */
     readonly json: string,
   ) {}
 
   /** Builds the JSON of a stored entry: the id goes first, then the stored body. */
-  static fromStored(id: string, type: string, userId: string, body: string): NotificationEnvelope {
-    return new NotificationEnvelope(id, type, userId, `{"id":"${id}",${body}`);
+  static fromStored(id: string, type: string, streamName: string, body: string): NotificationEnvelope {
+    return new NotificationEnvelope(id, type, streamName, `{"id":"${id}",${body}`);
   }
 
   encode<T>(encoder: (envelope: NotificationEnvelope) => T): T {

@@ -1,13 +1,14 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { decodeLiveMessage } from './live-message';
+import type { FeedStream } from './feed-stream';
 import type { NotificationEnvelope } from './notification-envelope';
 import { DeliveryProbe } from './redis/delivery-probe';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 
-/** One open feed of one user on this process (in practice: one client connection). */
+/** One open feed of one stream on this process (in practice: one client connection, or one topic of it). */
 export interface FanoutListener {
-  /** A live notification of the listener's user; calls come in stream order. */
+  /** A live entry of the listener's stream; calls come in stream order. */
   onLive(envelope: NotificationEnvelope): void;
   /** The subscriber connection dropped: live delivery has a gap from now on, hold what comes. */
   onDisconnected(): void;
@@ -15,18 +16,18 @@ export interface FanoutListener {
   onResubscribed(): void;
 }
 
-interface UserEntry {
-  readonly userId: string;
+interface StreamEntry {
+  readonly stream: FeedStream;
   readonly listeners: Set<FanoutListener>;
   readonly subscribed: Promise<unknown>;
 }
 
 /**
- * Cross-instance fan-out. Publishing is one SPUBLISH per notification on the
- * user's sharded channel; this process subscribes (on its one subscriber
- * connection, or one per cluster primary) to the channels of the users it has
- * listeners for, and routes each message through a per-channel registry: cost
- * per notification is one map lookup plus one call per listener of that user,
+ * Cross-instance fan-out. Publishing is one SPUBLISH per entry on its
+ * stream's sharded channel; this process subscribes (on its one subscriber
+ * connection, or one per cluster primary) to the channels of the streams it
+ * has listeners for, and routes each message through a per-channel registry:
+ * cost per entry is one map lookup plus one call per listener of that stream,
  * never a scan of all clients. Sharded pub/sub sends a message only to the
  * shard that owns its slot, so on a cluster adding shards adds capacity,
  * where classic PUBLISH copies every message to every node.
@@ -34,8 +35,8 @@ interface UserEntry {
 @Injectable()
 export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger(NotificationFanout.name);
-  /** By channel: one entry per user with listeners here. */
-  private readonly users = new Map<string, UserEntry>();
+  /** By channel: one entry per stream (user or topic) with listeners here. */
+  private readonly streams = new Map<string, StreamEntry>();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -57,15 +58,16 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Registers a listener; resolves once this process is subscribed to the
-   * user's channel, so anything published afterwards reaches the listener.
-   * Returns the function that removes it.
+   * stream's channel, so anything published afterwards reaches the listener.
+   * Returns the function that removes it. A topic followed by ten thousand
+   * connections here is still one subscription.
    */
-  async attach(userId: string, listener: FanoutListener): Promise<() => void> {
-    const channel = this.keys.userChannel(userId);
-    let entry = this.users.get(channel);
+  async attach(stream: FeedStream, listener: FanoutListener): Promise<() => void> {
+    const { channel } = stream;
+    let entry = this.streams.get(channel);
     if (!entry) {
-      entry = { userId, listeners: new Set(), subscribed: this.redis.subscriber.ssubscribe(channel) };
-      this.users.set(channel, entry);
+      entry = { stream, listeners: new Set(), subscribed: this.redis.subscriber.ssubscribe(channel) };
+      this.streams.set(channel, entry);
     }
     entry.listeners.add(listener);
     const detach = () => this.detach(channel, listener);
@@ -78,32 +80,32 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
     return detach;
   }
 
-  /** Listeners registered on this process (all users). */
+  /** Listeners registered on this process (all streams). */
   listenerCount(): number {
     let count = 0;
-    for (const entry of this.users.values()) count += entry.listeners.size;
+    for (const entry of this.streams.values()) count += entry.listeners.size;
     return count;
   }
 
-  /** Users whose channel this process is subscribed to. */
-  subscribedUserCount(): number {
-    return this.users.size;
+  /** Streams (users and topics) whose channel this process is subscribed to. */
+  subscribedStreamCount(): number {
+    return this.streams.size;
   }
 
   private detach(channel: string, listener: FanoutListener): void {
-    const entry = this.users.get(channel);
+    const entry = this.streams.get(channel);
     if (!entry || !entry.listeners.delete(listener) || entry.listeners.size > 0) return;
-    this.users.delete(channel);
-    // Commands on one connection run in order, so a later subscribe for the same user still wins.
+    this.streams.delete(channel);
+    // Commands on one connection run in order, so a later subscribe for the same stream still wins.
     this.redis.subscriber.sunsubscribe(channel).catch(() => undefined);
   }
 
   private readonly onMessage = (channel: string, message: string): void => {
-    const entry = this.users.get(channel);
+    const entry = this.streams.get(channel);
     if (!entry) return;
     let envelope: NotificationEnvelope;
     try {
-      envelope = decodeLiveMessage(message, entry.userId);
+      envelope = decodeLiveMessage(message, entry.stream.name);
     } catch (error) {
       this.log.error((error as Error).message);
       return;
@@ -118,12 +120,12 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
   };
 
   private readonly onLost = (): void => {
-    for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onDisconnected();
+    for (const entry of this.streams.values()) for (const listener of entry.listeners) listener.onDisconnected();
   };
 
   /** The probe came back through every shard: the re-sent subscriptions are in effect, and a re-read of the store covers the gap. */
   private readonly onRestored = (): void => {
     this.log.log(`live delivery restored: re-syncing ${this.listenerCount()} listener(s)`);
-    for (const entry of this.users.values()) for (const listener of entry.listeners) listener.onResubscribed();
+    for (const entry of this.streams.values()) for (const listener of entry.listeners) listener.onResubscribed();
   };
 }

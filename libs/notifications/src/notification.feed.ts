@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { FeedStream } from './feed-stream';
 import { compareNotificationIds } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
 import { FanoutListener, NotificationFanout } from './notification.fanout';
@@ -13,7 +14,7 @@ import { type ResetReason, resumePoint, UNREADABLE_CURSOR } from './resume-point
  */
 export interface FeedSink {
   /**
-   * The feed is subscribed. `position` is the user's own id the feed continues
+   * The feed is subscribed. `position` is the stream's own id the feed continues
    * after (never a cursor the client sent that the stream does not hold), which
    * the transport may hand to the client as its resume point.
    */
@@ -21,9 +22,9 @@ export interface FeedSink {
   /**
    * What follows does not continue from the client's cursor: it was trimmed
    * from the history (at the start, or while a slow reader caught up), or it
-   * was not a position of this user's stream. `position` is where the feed
+   * was not a position of this stream. `position` is where the feed
    * continues after: a client must take it as its cursor, even when it is
-   * behind the one it had (that one was not the user's).
+   * behind the one it had (that one was not the stream's).
    */
   reset(reason: ResetReason, position: string): void;
   /**
@@ -62,7 +63,8 @@ const MAX_HELD = 1_000;
 const MAX_HELD_BYTES = 1024 * 1024;
 
 /**
- * Opens a user's feed: subscribe first, then catch up from the store, then go
+ * Opens a feed of one stream (a user's notifications or a topic's events):
+ * subscribe first, then catch up from the store, then go
  * live. Live notifications that arrive while catching up are held and merged
  * by id (dropping those the store already gave), so there is no gap between
  * history and live and no duplicate.
@@ -76,18 +78,18 @@ export class NotificationFeed {
   ) {}
 
   /** Resolves once the feed has started; throws (nothing sent to the sink) if it could not. */
-  async open(userId: string, options: FeedOptions, sink: FeedSink): Promise<FeedSubscription> {
+  async open(stream: FeedStream, options: FeedOptions, sink: FeedSink): Promise<FeedSubscription> {
     this.redis.assertConnected({ subscriber: true });
-    const subscription = new FeedSubscription(userId, options.types ?? null, sink, this.store);
+    const subscription = new FeedSubscription(stream, options.types ?? null, sink, this.store);
     try {
-      subscription.attached(await this.fanout.attach(userId, subscription));
+      subscription.attached(await this.fanout.attach(stream, subscription));
       const after = options.after ?? null;
       const cursor = after === null || after === UNREADABLE_CURSOR ? null : after;
-      const stream = await this.store.position(userId, cursor);
-      const { position, reset } = resumePoint(after, stream);
+      const known = await this.store.position(stream, cursor);
+      const { position, reset } = resumePoint(after, known);
       sink.start(position);
       if (reset !== null) sink.reset(reset, position);
-      if (compareNotificationIds(position, stream.lastId) < 0) void subscription.catchUp(position);
+      if (compareNotificationIds(position, known.lastId) < 0) void subscription.catchUp(position);
       else subscription.goLive(position);
       return subscription;
     } catch (error) {
@@ -120,7 +122,7 @@ export class FeedSubscription implements FanoutListener {
   private cursor = '0-0';
 
   constructor(
-    readonly userId: string,
+    readonly stream: FeedStream,
     private readonly types: ReadonlySet<string> | null,
     private readonly sink: FeedSink,
     private readonly store: NotificationStore,
@@ -200,7 +202,7 @@ export class FeedSubscription implements FanoutListener {
       while (!this.closed) {
         if (readStore) {
           this.rereadNeeded = false;
-          const page = await this.store.read(this.userId, this.cursor, CATCH_UP_PAGE);
+          const page = await this.store.read(this.stream, this.cursor, CATCH_UP_PAGE);
           if (this.closed) return;
           if (compareNotificationIds(this.cursor, page.maxTrimmedId) < 0) {
             // A reader slower than the trimming: what it had not read yet is gone.

@@ -1,7 +1,7 @@
 import { LIVE_MESSAGE_LUA } from './live-message';
 import { TAKE_BUCKETS_LUA } from './rate-limit/rate-limiter';
 
-/* The Lua scripts of NotificationStore: a user's history, its trim watermark and live channel. */
+/* The Lua scripts of NotificationStore: a stream's history (a user's or a topic's), its trim watermark and live channel. */
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /**
@@ -11,6 +11,12 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  * unknown cursor (see resumePoint).
  */
 export const HISTORY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A topic's history is deleted a week after its newest event: a feed that is
+ * quiet for a weekend keeps its replay, and the topics of finished matches or
+ * imports do not stay for good.
+ */
+export const TOPIC_HISTORY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /*
  * Store and publish in one script: the XADD that assigns the id and the SPUBLISH

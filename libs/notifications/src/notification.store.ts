@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config';
-import { NotificationInput } from './notification';
+import type { FeedStream } from './feed-stream';
 import { NotificationEnvelope } from './notification-envelope';
-import { APPEND_SCRIPT, HISTORY_TTL_MS, IDEMPOTENCY_TTL_SECONDS, POSITION_SCRIPT, READ_SCRIPT } from './notification.scripts';
+import { APPEND_SCRIPT, HISTORY_TTL_MS, IDEMPOTENCY_TTL_SECONDS, POSITION_SCRIPT, READ_SCRIPT, TOPIC_HISTORY_TTL_MS } from './notification.scripts';
 import { bucketArgs, type RateBucket } from './rate-limit/rate-limiter';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
@@ -44,17 +44,25 @@ type PositionPipeline = ReturnType<RedisConnections['command']['pipeline']> & {
   rtgPosition(numKeys: number, stream: string, watermark: string, ...cursors: string[]): PositionPipeline;
 };
 
+/** One entry to append: its type and stored body, and the idempotency key that makes a retry store nothing. */
+export interface StreamEntryInput {
+  readonly type: string;
+  readonly body: string;
+  readonly idempotencyKey?: string;
+}
+
 interface PositionRequest {
-  readonly userId: string;
+  readonly stream: FeedStream;
   readonly cursor: string | null;
   readonly resolve: (position: StreamPosition) => void;
   readonly reject: (error: unknown) => void;
 }
 
 /**
- * Per-user notification history in Redis Streams, bounded to
- * HISTORY_MAX_PER_USER entries. Ids are Redis stream ids, so they strictly
- * increase per user.
+ * The history of every stream in Redis Streams: each user's notifications,
+ * bounded to HISTORY_MAX_PER_USER entries, and each topic's events, bounded to
+ * TOPIC_HISTORY_MAX. Ids are Redis stream ids, so they strictly increase per
+ * stream.
  */
 @Injectable()
 export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
@@ -91,33 +99,30 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Stores and fans out one validated notification (with REDIS_REPLICA_ACKS,
-   * answering only once that many replicas hold it), if every bucket (keys in
-   * the user's hash slot) has room for it, taking from each; null, with
-   * nothing stored or sent, when one has not (never without buckets).
+   * Stores and fans out one validated entry of a stream (with
+   * REDIS_REPLICA_ACKS, answering only once that many replicas hold it), if
+   * every bucket (keys in the stream's hash slot) has room for it, taking from
+   * each; null, with nothing stored or sent, when one has not (never without
+   * buckets). `body` is the entry's JSON without its opening "{" and its id
+   * (see NotificationEnvelope.fromStored).
    */
-  async append(input: NotificationInput, createdAt: Date, buckets: readonly RateBucket[] = []): Promise<AppendResult | null> {
-    const body = JSON.stringify({
-      type: input.type,
-      userId: input.userId,
-      data: input.data,
-      createdAt: createdAt.toISOString(),
-    }).slice(1);
-    const keys = [this.keys.userStream(input.userId), this.keys.trimmedWatermark(input.userId)];
-    if (input.idempotencyKey) keys.push(this.keys.idempotency(input.userId, input.idempotencyKey));
+  async append(stream: FeedStream, entry: StreamEntryInput, buckets: readonly RateBucket[] = []): Promise<AppendResult | null> {
+    const keys = [stream.history, stream.trimmed];
+    if (entry.idempotencyKey) keys.push(this.keys.streamIdempotency(stream, entry.idempotencyKey));
     const idempotent = keys.length - 2;
     for (const bucket of buckets) keys.push(bucket.key);
+    const user = stream.kind === 'user';
     // The writer of REDIS_REPLICA_ACKS is not the connection RedisConnections checks: fail as fast.
     if (this.writer.status !== 'ready') throw new RedisUnavailableError(`redis is not connected (writer ${this.writer.status})`);
     const [id, outcome] = await this.writer.rtgAppend(
       keys.length,
       ...keys,
-      this.config.historyMaxPerUser,
-      input.type,
-      body,
-      this.keys.userChannel(input.userId),
+      user ? this.config.historyMaxPerUser : this.config.topicHistoryMax,
+      entry.type,
+      entry.body,
+      stream.channel,
       IDEMPOTENCY_TTL_SECONDS,
-      HISTORY_TTL_MS,
+      user ? HISTORY_TTL_MS : TOPIC_HISTORY_TTL_MS,
       idempotent,
       ...bucketArgs(buckets),
     );
@@ -128,15 +133,15 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Up to `count` retained notifications after `afterId` (exclusive; null =
-   * the oldest retained), oldest first, with the stream's position as of the
-   * same read; `checkCursor` also asks whether `afterId` is an entry.
+   * Up to `count` retained entries after `afterId` (exclusive; null = the
+   * oldest retained), oldest first, with the stream's position as of the same
+   * read; `checkCursor` also asks whether `afterId` is an entry.
    */
-  async read(userId: string, afterId: string | null, count: number, checkCursor = false): Promise<HistoryPage> {
+  async read(stream: FeedStream, afterId: string | null, count: number, checkCursor = false): Promise<HistoryPage> {
     const [lastId, maxTrimmedId, exists, entries] = await this.redis.rtgRead(
       2,
-      this.keys.userStream(userId),
-      this.keys.trimmedWatermark(userId),
+      stream.history,
+      stream.trimmed,
       afterId ?? '-',
       count,
       checkCursor && afterId !== null ? '1' : '0',
@@ -144,7 +149,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
     const items = new Array<NotificationEnvelope>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const [id, fields] = entries[i];
-      items[i] = NotificationEnvelope.fromStored(id, field(fields, 't'), userId, field(fields, 'n'));
+      items[i] = NotificationEnvelope.fromStored(id, field(fields, 't'), stream.name, field(fields, 'n'));
     }
     return { lastId, maxTrimmedId, cursorExists: exists === 1, items };
   }
@@ -159,26 +164,28 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
    * made after its feed subscribed, so a read made after all of them is a
    * valid starting point for each. `cursor` asks whether the history holds it.
    */
-  position(userId: string, cursor: string | null = null): Promise<StreamPosition> {
+  position(stream: FeedStream, cursor: string | null = null): Promise<StreamPosition> {
     return new Promise((resolve, reject) => {
-      if (this.pendingPositions.push({ userId, cursor, resolve, reject }) === 1) setImmediate(this.readPendingPositions);
+      if (this.pendingPositions.push({ stream, cursor, resolve, reject }) === 1) setImmediate(this.readPendingPositions);
     });
   }
 
   private readonly readPendingPositions = (): void => {
-    const requestsOfUser = new Map<string, PositionRequest[]>();
+    // By history key: the same stream asked for by several requests is one read.
+    const requestsOfStream = new Map<string, PositionRequest[]>();
     for (const request of this.pendingPositions) {
-      const requests = requestsOfUser.get(request.userId);
-      if (requests === undefined) requestsOfUser.set(request.userId, [request]);
+      const requests = requestsOfStream.get(request.stream.history);
+      if (requests === undefined) requestsOfStream.set(request.stream.history, [request]);
       else requests.push(request);
     }
     this.pendingPositions = [];
     // An ioredis pipeline costs more to build than one script call (profiled); on a cluster
-    // a pipeline must keep to one slot, so each user is one call there.
-    if (requestsOfUser.size === 1 || this.config.redis.kind === 'cluster') {
-      for (const [userId, requests] of requestsOfUser) {
+    // a pipeline must keep to one slot, so each stream is one call there.
+    if (requestsOfStream.size === 1 || this.config.redis.kind === 'cluster') {
+      for (const requests of requestsOfStream.values()) {
+        const { stream } = requests[0];
         const cursors = cursorsOf(requests);
-        this.redis.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId), ...cursors).then(
+        this.redis.rtgPosition(2, stream.history, stream.trimmed, ...cursors).then(
           (reply) => answer(requests, cursors, null, reply),
           (error: unknown) => answer(requests, cursors, error, null),
         );
@@ -186,29 +193,30 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const pipeline = this.redis.pipeline() as PositionPipeline;
-    const cursorsOfUser: string[][] = [];
-    for (const [userId, requests] of requestsOfUser) {
+    const cursorsOfStream: string[][] = [];
+    for (const requests of requestsOfStream.values()) {
+      const { stream } = requests[0];
       const cursors = cursorsOf(requests);
-      cursorsOfUser.push(cursors);
-      pipeline.rtgPosition(2, this.keys.userStream(userId), this.keys.trimmedWatermark(userId), ...cursors);
+      cursorsOfStream.push(cursors);
+      pipeline.rtgPosition(2, stream.history, stream.trimmed, ...cursors);
     }
     pipeline.exec().then(
       (results) => {
         let i = 0;
-        for (const requests of requestsOfUser.values()) {
+        for (const requests of requestsOfStream.values()) {
           const [error, reply] = results?.[i] ?? [new Error('no reply from Redis'), null];
-          answer(requests, cursorsOfUser[i++], error, reply as PositionReply | null);
+          answer(requests, cursorsOfStream[i++], error, reply as PositionReply | null);
         }
       },
       (error: unknown) => {
         let i = 0;
-        for (const requests of requestsOfUser.values()) answer(requests, cursorsOfUser[i++], error, null);
+        for (const requests of requestsOfStream.values()) answer(requests, cursorsOfStream[i++], error, null);
       },
     );
   };
 }
 
-/** The distinct cursors a batch of one user's requests asks about. */
+/** The distinct cursors a batch of one stream's requests asks about. */
 function cursorsOf(requests: PositionRequest[]): string[] {
   if (requests.length === 1) return requests[0].cursor === null ? [] : [requests[0].cursor];
   const cursors = new Set<string>();

@@ -45,11 +45,23 @@ export function isUserId(value: unknown): value is string {
 
 /** Checks the invariants of a notification; returns the input narrowed, or throws {@link InvalidInputError}. */
 export function assertNotificationInput(input: unknown): NotificationInput {
+  const body = assertJsonObjectBody(input);
+  const { userId } = body;
+  if (!isUserId(userId)) throw new InvalidInputError('userId', `userId ${USER_ID_RULE}`);
+  return { userId, ...assertEntryFields(body) };
+}
+
+/** A request body that must be a JSON object; throws InvalidInputError naming `body`. */
+export function assertJsonObjectBody(input: unknown): Record<string, unknown> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidInputError('body', 'body must be a JSON object');
   }
-  const { userId, type, data, idempotencyKey } = input as Record<string, unknown>;
-  if (!isUserId(userId)) throw new InvalidInputError('userId', `userId ${USER_ID_RULE}`);
+  return input as Record<string, unknown>;
+}
+
+/** The fields every stream entry has, a user's notification or a topic's event: `type`, `data`, `idempotencyKey?`. */
+export function assertEntryFields(body: Record<string, unknown>): Pick<NotificationInput, 'type' | 'data' | 'idempotencyKey'> {
+  const { type, data, idempotencyKey } = body;
   if (typeof type !== 'string' || !NOTIFICATION_TYPE_PATTERN.test(type)) {
     throw new InvalidInputError('type', `type must match ${NOTIFICATION_TYPE_PATTERN.source}`);
   }
@@ -65,7 +77,7 @@ export function assertNotificationInput(input: unknown): NotificationInput {
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))) {
     throw new InvalidInputError('idempotencyKey', 'idempotencyKey must be 1-128 printable characters without spaces');
   }
-  return { userId, type, data: data as Record<string, unknown>, idempotencyKey };
+  return { type, data: data as Record<string, unknown>, idempotencyKey };
 }
 
 const STREAM_ID = /^(\d{1,20})(?:-(\d{1,20}))?$/;

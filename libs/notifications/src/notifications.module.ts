@@ -9,6 +9,7 @@ import { RateLimiter } from './rate-limit/rate-limiter';
 import { DeliveryProbe } from './redis/delivery-probe';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
+import { TopicService } from './topics/topic.service';
 
 /** The notifications domain, wired to the Redis named by the given configuration. */
 @Module({})
@@ -28,6 +29,7 @@ export class NotificationsModule {
         NotificationFeed,
         NotificationService,
         RateLimiter,
+        TopicService,
       ],
       exports: [
         APP_CONFIG,
@@ -40,6 +42,7 @@ export class NotificationsModule {
         NotificationFeed,
         NotificationService,
         RateLimiter,
+        TopicService,
       ],
     };
   }

@@ -12,14 +12,20 @@ import { InvalidInputError, parseNotificationId, UNREADABLE_CURSOR } from '@app/
  * position of the user's stream is the feed's question, not the edge's.
  */
 
+/** Reads a trimmed cursor; null when it is not one. */
+export type CursorParser<T> = (value: string) => T | null;
+
 /**
  * A cursor from a query parameter or a handshake field. Only a string: a
  * repeated parameter is an array, and a JSON number cannot carry a 64-bit id
- * exactly.
+ * exactly. `parse` reads a cursor of another form under the same rule (SSE's
+ * cursor over several streams).
  */
-export function cursorFromField(value: unknown, field: string): string | null {
+export function cursorFromField(value: unknown, field: string): string | null;
+export function cursorFromField<T>(value: unknown, field: string, parse: CursorParser<T>): T | null;
+export function cursorFromField(value: unknown, field: string, parse: CursorParser<unknown> = parseNotificationId): unknown {
   if (value === undefined || value === null || value === '') return null;
-  const cursor = typeof value === 'string' ? parseNotificationId(value.trim()) : null;
+  const cursor = typeof value === 'string' ? parse(value.trim()) : null;
   if (cursor === null) throw new InvalidInputError(field, `${field} must be a notification id like 1732190000000-0`);
   return cursor;
 }
@@ -29,7 +35,9 @@ export function cursorFromField(value: unknown, field: string): string | null {
  * stream answers `reset` and goes on), never a 400, because a browser's
  * EventSource stops reconnecting after a 400 and would keep sending it.
  */
-export function cursorFromHeader(value: string | string[] | undefined): string | null {
+export function cursorFromHeader(value: string | string[] | undefined): string | null;
+export function cursorFromHeader<T>(value: string | string[] | undefined, parse: CursorParser<T>, unreadable: T): T | null;
+export function cursorFromHeader(value: string | string[] | undefined, parse: CursorParser<unknown> = parseNotificationId, unreadable: unknown = UNREADABLE_CURSOR): unknown {
   if (value === undefined || value === '') return null;
-  return (typeof value === 'string' ? parseNotificationId(value.trim()) : null) ?? UNREADABLE_CURSOR;
+  return (typeof value === 'string' ? parse(value.trim()) : null) ?? unreadable;
 }

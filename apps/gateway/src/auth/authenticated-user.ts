@@ -5,4 +5,6 @@ export interface AuthenticatedUser {
   readonly expiresAt: number | null;
   /** The token's `rooms` claim: room ids and prefixes ending in `*` (empty when absent or malformed). */
   readonly rooms: readonly string[];
+  /** The token's `topics` claim: topic names and prefixes ending in `*` (empty when absent or malformed). */
+  readonly topics: readonly string[];
 }

@@ -1,16 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { isUserId, UnauthorizedError } from '@app/notifications';
+import { isUserId, TOPIC_GRANT_PATTERN, UnauthorizedError } from '@app/notifications';
 import { ROOM_GRANT_PATTERN } from '../realtime/rooms';
 import type { AuthenticatedUser } from './authenticated-user';
 
 /** Verified tokens remembered at most; past it the oldest is forgotten first. */
 export const VERIFIED_TOKENS_KEPT = 10_000;
 
-/** Entries a `rooms` claim may have; a longer one is malformed. */
+/** Entries a `rooms` or `topics` claim may have; a longer one is malformed. */
 export const MAX_ROOM_GRANTS = 256;
 
-const NO_ROOMS: readonly string[] = Object.freeze([]);
+const NO_GRANTS: readonly string[] = Object.freeze([]);
 
 /**
  * Verifies user JWTs (HS256 only, `exp` and `nbf` honoured) for every channel.
@@ -42,7 +42,7 @@ export class UserTokenVerifier {
   }
 
   private check(token: string): AuthenticatedUser {
-    let claims: { sub?: unknown; exp?: unknown; rooms?: unknown };
+    let claims: { sub?: unknown; exp?: unknown; rooms?: unknown; topics?: unknown };
     try {
       claims = this.jwt.verify(token, { algorithms: ['HS256'] });
     } catch {
@@ -51,22 +51,28 @@ export class UserTokenVerifier {
     if (!isUserId(claims.sub)) {
       throw new UnauthorizedError('user token has no valid sub');
     }
-    return { id: claims.sub, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null, rooms: this.roomGrants(claims.rooms) };
+    return {
+      id: claims.sub,
+      expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null,
+      rooms: this.grants(claims.rooms, 'rooms', ROOM_GRANT_PATTERN),
+      topics: this.grants(claims.topics, 'topics', TOPIC_GRANT_PATTERN),
+    };
   }
 
   /**
-   * A malformed `rooms` claim grants no room rather than refusing the token:
-   * the signature still proves who the user is, and a grant that cannot be
-   * read must not cost them their own notifications. It fails closed for
-   * rooms only, and is logged so that the identity provider can be fixed.
+   * A malformed `rooms` or `topics` claim grants nothing rather than refusing
+   * the token: the signature still proves who the user is, and a grant that
+   * cannot be read must not cost them their own notifications. It fails
+   * closed for that claim only, and is logged so that the identity provider
+   * can be fixed.
    */
-  private roomGrants(claim: unknown): readonly string[] {
-    if (claim === undefined) return NO_ROOMS;
-    const wellFormed =
-      Array.isArray(claim) && claim.length <= MAX_ROOM_GRANTS && claim.every((grant) => typeof grant === 'string' && ROOM_GRANT_PATTERN.test(grant));
+  private grants(claim: unknown, name: 'rooms' | 'topics', pattern: RegExp): readonly string[] {
+    if (claim === undefined) return NO_GRANTS;
+    const wellFormed = Array.isArray(claim) && claim.length <= MAX_ROOM_GRANTS && claim.every((grant) => typeof grant === 'string' && pattern.test(grant));
     if (wellFormed) return Object.freeze([...(claim as string[])]);
-    this.log.warn(`a user token's rooms claim is malformed (want at most ${MAX_ROOM_GRANTS} room ids or prefixes ending in *): it grants no room`);
-    return NO_ROOMS;
+    const what = name === 'rooms' ? 'room ids' : 'topic names';
+    this.log.warn(`a user token's ${name} claim is malformed (want at most ${MAX_ROOM_GRANTS} ${what} or prefixes ending in *): it grants nothing`);
+    return NO_GRANTS;
   }
 
   sign(userId: string, expiresInSeconds: number): string {

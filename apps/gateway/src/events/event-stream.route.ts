@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { APP_CONFIG, type AppConfig, NotificationFeed } from '@app/notifications';
+import { APP_CONFIG, type AppConfig, NotificationFeed, RedisKeys } from '@app/notifications';
 import { EdgeAdmission } from '../admission/edge-admission';
 import { corsOptions } from '../admission/origin-policy';
 import { queryOf } from '../admission/query-parameters';
 import { httpErrorAnswer } from '../http-error-answer';
+import { TopicAccess } from '../topics/topic-access';
 import { readEventsRequest } from './events.query';
 import { STREAM_SECURITY_HEADERS } from './sse-connection';
 import { SseConnections } from './sse-connections';
+import { StreamSetCursor } from './stream-set-cursor';
 
 type CorsMiddleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
 const NEXT = (): void => undefined;
@@ -37,6 +39,8 @@ export class EventStreamRoute {
     private readonly feed: NotificationFeed,
     private readonly connections: SseConnections,
     private readonly admission: EdgeAdmission,
+    private readonly topicAccess: TopicAccess,
+    private readonly keys: RedisKeys,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const options = corsOptions(config.corsOrigins);
@@ -70,17 +74,23 @@ export class EventStreamRoute {
   private async open(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const query = queryOf(request.url ?? '');
     const user = this.admission.authenticate({ headers: request.headers, queryToken: query.access_token });
-    const { types, after } = readEventsRequest(query, request.headers['last-event-id']);
+    const { types, topics, resume } = readEventsRequest(query, request.headers['last-event-id']);
+    this.topicAccess.assertMayFollow(user, topics);
     const slot = this.admission.admitConnection(user);
     request.socket.setTimeout(0);
-    const connection = this.connections.add(response, user, slot);
-    try {
-      connection.attach(await this.feed.open(user.id, { after, types }, connection));
-    } catch (error) {
-      // Nothing was written yet: the error can still be answered with a status.
-      if (!connection.isOpen) return;
-      throw error;
-    }
+    const connection = this.connections.add(response, user, slot, topics);
+    const opening = [this.feed.open(this.keys.userFeed(user.id), { after: resume?.user ?? null, types }, connection.sinkOf(0))];
+    topics.forEach((topic, i) => {
+      const after = StreamSetCursor.topicResume(resume, topic);
+      opening.push(this.feed.open(this.keys.topicFeed(topic), { after, types }, connection.sinkOf(i + 1)));
+    });
+    const opened = await Promise.allSettled(opening);
+    const subscriptions = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed === undefined) return connection.attach(subscriptions);
+    for (const subscription of subscriptions) subscription.close();
+    // Nothing was written yet (not every stream started): the error can still be answered with a status.
+    if (connection.isOpen) throw failed.reason;
   }
 
   private answerError(response: ServerResponse, error: unknown): void {

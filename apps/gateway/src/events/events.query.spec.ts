@@ -38,22 +38,22 @@ describe('parseTypes', () => {
 
 describe('readEventsRequest', () => {
   it('reads nothing from nothing', () => {
-    expect(readEventsRequest({}, undefined)).toEqual({ types: null, after: null });
-    expect(readEventsRequest({ types: '', lastEventId: '' }, '')).toEqual({ types: null, after: null });
+    expect(readEventsRequest({}, undefined)).toEqual({ types: null, topics: [], resume: null });
+    expect(readEventsRequest({ types: '', lastEventId: '' }, '')).toEqual({ types: null, topics: [], resume: null });
   });
 
   it('reads the types, the token parameter being the admission\'s', () => {
-    expect(readEventsRequest({ types: 'job-match', access_token: 't' }, undefined)).toEqual({ types: new Set(['job-match']), after: null });
+    expect(readEventsRequest({ types: 'job-match', access_token: 't' }, undefined)).toEqual({ types: new Set(['job-match']), topics: [], resume: null });
   });
 
   it('prefers the Last-Event-ID header over the query, and then leaves the query alone', () => {
-    expect(readEventsRequest({ lastEventId: '20-0' }, '10-0').after).toBe('10-0');
-    expect(readEventsRequest({ lastEventId: 'garbage' }, '10-0').after).toBe('10-0');
-    expect(readEventsRequest({ lastEventId: '20-0' }, '').after).toBe('20-0');
+    expect(readEventsRequest({ lastEventId: '20-0' }, '10-0').resume?.user).toBe('10-0');
+    expect(readEventsRequest({ lastEventId: 'garbage' }, '10-0').resume?.user).toBe('10-0');
+    expect(readEventsRequest({ lastEventId: '20-0' }, '').resume?.user).toBe('20-0');
   });
 
   it('takes a malformed header as an unknown cursor, and names a malformed query', () => {
-    expect(readEventsRequest({}, 'abc').after).toBe(UNREADABLE_CURSOR);
+    expect(readEventsRequest({}, 'abc').resume?.user).toBe(UNREADABLE_CURSOR);
     expect(invalidField(() => readEventsRequest({ lastEventId: 'abc' }, undefined))).toBe('lastEventId');
   });
 

@@ -3,13 +3,16 @@ import type { DeliveryStats, FeedSink, FeedSubscription, NotificationEnvelope, R
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { onTokenExpiry } from '../auth/token-expiry';
 import {
+  eventFrame,
   HEARTBEAT_FRAME,
+  idLine,
   notificationFrame,
   openingFrame,
   resetFrame,
   retryFrame,
   TOKEN_EXPIRED_FRAME,
 } from './sse-frames';
+import { StreamSetCursor } from './stream-set-cursor';
 
 /**
  * Unsent bytes a client may have queued in this process before it is cut off.
@@ -51,13 +54,27 @@ export interface SseConnectionOptions {
 }
 
 /**
- * One SSE client: frames what the feed gives it, owns its back-pressure
+ * One SSE client: frames what its feeds give it, owns its back-pressure
  * (bounded buffer, then cut off) and its end (token expiry, shutdown,
- * disconnect). It frees its feed subscription and timers once the response closes.
+ * disconnect). It frees its feed subscriptions and timers once the response
+ * closes.
+ *
+ * Without topics it is the sink of the user's feed, and each event's `id:` is
+ * the notification id, so one frame serves every connection of the user. With
+ * topics each stream has a sink of its own ({@link sinkOf}), the `id:` is the
+ * connection's cursor over all of them, and only that line is written per
+ * connection before the event's shared bytes. Nothing is written before every
+ * stream has started: the opening `id:` must say where each one stands.
  */
 export class SseConnection implements FeedSink {
-  private subscription: FeedSubscription | null = null;
+  private subscriptions: FeedSubscription[] = [];
   private readonly cancelExpiry: () => void;
+  private readonly cursor: StreamSetCursor | null;
+  /** Streams that have not started yet. */
+  private unstarted: number;
+  /** With topics, what the feeds gave before every stream started, in order; null once written. */
+  private early: Array<() => void> | null;
+  private resumeOnStart: Array<() => void> = [];
   private started = false;
   private closed = false;
   private corked = false;
@@ -66,7 +83,11 @@ export class SseConnection implements FeedSink {
     private readonly response: ServerResponse,
     readonly user: AuthenticatedUser,
     private readonly options: SseConnectionOptions,
+    private readonly topics: readonly string[] = [],
   ) {
+    this.cursor = topics.length > 0 ? new StreamSetCursor(topics) : null;
+    this.unstarted = 1 + topics.length;
+    this.early = this.cursor === null ? null : [];
     if (response.destroyed) {
       this.closed = true;
       this.cancelExpiry = () => undefined;
@@ -80,25 +101,20 @@ export class SseConnection implements FeedSink {
     return !this.closed;
   }
 
-  /** Hands over the feed subscription; closes it at once if the client already left. */
-  attach(subscription: FeedSubscription): void {
-    if (this.closed) subscription.close();
-    else this.subscription = subscription;
+  /** The sink of stream `index`: 0 the user's notifications, then the topics in the order given. */
+  sinkOf(index: number): FeedSink {
+    return this.cursor === null ? this : new StreamSetSink(this, index, index === 0 ? null : this.topics[index - 1]);
+  }
+
+  /** Hands over the feed subscriptions; closes them at once if the client already left. */
+  attach(subscriptions: FeedSubscription[]): void {
+    if (this.closed) for (const subscription of subscriptions) subscription.close();
+    else this.subscriptions = subscriptions;
   }
 
   start(position: string): void {
     if (this.closed || this.started) return;
-    this.started = true;
-    const socket = this.response.socket;
-    socket?.setNoDelay(true);
-    socket?.setKeepAlive(true);
-    this.response.writeHead(200, {
-      ...STREAM_SECURITY_HEADERS,
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
+    this.writeHead();
     this.write(openingFrame(this.options.retryMs, position));
   }
 
@@ -108,20 +124,54 @@ export class SseConnection implements FeedSink {
 
   notification(envelope: NotificationEnvelope, live: boolean): boolean {
     if (!this.write(envelope.encode(notificationFrame))) return true;
-    if (live) this.options.stats.recordDelivery(envelope.publishedAtMs, Date.now());
-    else this.options.stats.delivered++;
-    // Past the response's high-water mark: the feed reads no more history until it drains.
-    return !this.response.writableNeedDrain;
+    return this.delivered(envelope, live);
   }
 
   whenWritable(resume: () => void): void {
     if (this.closed) return;
-    if (this.response.writableNeedDrain) this.response.once('drain', resume);
+    if (this.early !== null) this.resumeOnStart.push(resume);
+    else if (this.response.writableNeedDrain) this.response.once('drain', resume);
     else queueMicrotask(resume);
   }
 
   fail(): void {
     this.end(null);
+  }
+
+  /** @internal Stream `index` of a connection with topics starts after `position`. */
+  startStream(index: number, position: string): void {
+    this.cursor?.set(index, position);
+    if (--this.unstarted > 0 || this.closed) return;
+    this.writeHead();
+    this.write(openingFrame(this.options.retryMs, String(this.cursor)));
+    const early = this.early ?? [];
+    this.early = null;
+    for (const send of early) send();
+    const resumes = this.resumeOnStart;
+    this.resumeOnStart = [];
+    for (const resume of resumes) resume();
+  }
+
+  /** @internal A reset of stream `index` (`topic` null: the user's own). */
+  resetStream(index: number, topic: string | null, reason: ResetReason, position: string): void {
+    if (this.early !== null) {
+      this.early.push(() => this.resetStream(index, topic, reason, position));
+      return;
+    }
+    this.cursor?.set(index, position);
+    this.write(resetFrame(reason, String(this.cursor), topic));
+  }
+
+  /** @internal An event of stream `index`: its `id:` is the connection's cursor, the rest is shared. */
+  streamEvent(index: number, envelope: NotificationEnvelope, live: boolean): boolean {
+    if (this.early !== null) {
+      this.early.push(() => this.streamEvent(index, envelope, live));
+      return false;
+    }
+    this.cursor?.set(index, envelope.id);
+    if (!this.write(idLine(String(this.cursor)))) return true;
+    this.response.write(envelope.encode(eventFrame));
+    return this.delivered(envelope, live);
   }
 
   heartbeat(): void {
@@ -137,6 +187,28 @@ export class SseConnection implements FeedSink {
   uncork(): void {
     this.corked = false;
     if (!this.response.destroyed) this.response.uncork();
+  }
+
+  private writeHead(): void {
+    this.started = true;
+    const socket = this.response.socket;
+    socket?.setNoDelay(true);
+    socket?.setKeepAlive(true);
+    this.response.writeHead(200, {
+      ...STREAM_SECURITY_HEADERS,
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+  }
+
+  /** Counts a written event; false when the feed should read no more history until the response drains. */
+  private delivered(envelope: NotificationEnvelope, live: boolean): boolean {
+    if (live) this.options.stats.recordDelivery(envelope.publishedAtMs, Date.now());
+    else this.options.stats.delivered++;
+    // Past the response's high-water mark: the feed reads no more history until it drains.
+    return !this.response.writableNeedDrain;
   }
 
   private write(frame: Buffer): boolean {
@@ -167,8 +239,39 @@ export class SseConnection implements FeedSink {
     if (this.closed) return;
     this.closed = true;
     this.cancelExpiry();
-    this.subscription?.close();
-    this.subscription = null;
+    for (const subscription of this.subscriptions) subscription.close();
+    this.subscriptions = [];
+    this.early = null;
+    this.resumeOnStart = [];
     this.options.onClose(this);
+  }
+}
+
+/** The sink of one stream of a connection that carries topics. */
+class StreamSetSink implements FeedSink {
+  constructor(
+    private readonly connection: SseConnection,
+    private readonly index: number,
+    private readonly topic: string | null,
+  ) {}
+
+  start(position: string): void {
+    this.connection.startStream(this.index, position);
+  }
+
+  reset(reason: ResetReason, position: string): void {
+    this.connection.resetStream(this.index, this.topic, reason, position);
+  }
+
+  notification(envelope: NotificationEnvelope, live: boolean): boolean {
+    return this.connection.streamEvent(this.index, envelope, live);
+  }
+
+  whenWritable(resume: () => void): void {
+    this.connection.whenWritable(resume);
+  }
+
+  fail(): void {
+    this.connection.fail();
   }
 }

@@ -27,8 +27,8 @@ export class SseConnections {
     return this.open.size;
   }
 
-  /** Tracks a new stream in its admitted slot; both are freed when its response closes. */
-  add(response: ServerResponse, user: AuthenticatedUser, slot: ConnectionSlot): SseConnection {
+  /** Tracks a new stream (carrying `topics` besides the user's own feed) in its admitted slot; both are freed when its response closes. */
+  add(response: ServerResponse, user: AuthenticatedUser, slot: ConnectionSlot, topics: readonly string[] = []): SseConnection {
     const connection = new SseConnection(response, user, {
       retryMs: this.config.sseRetryMs,
       stats: this.stats,
@@ -36,7 +36,7 @@ export class SseConnections {
         slot.release();
         this.remove(closed);
       },
-    });
+    }, topics);
     if (!connection.isOpen) {
       slot.release();
       return connection;

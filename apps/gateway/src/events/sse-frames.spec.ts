@@ -87,7 +87,7 @@ describe('NotificationEnvelope', () => {
   it('keeps the routing fields', () => {
     expect(envelope.id).toBe('1732190000000-5');
     expect(envelope.type).toBe('job-match');
-    expect(envelope.userId).toBe('u7');
+    expect(envelope.streamName).toBe('u7');
   });
 
   it('parses once into the notification', () => {

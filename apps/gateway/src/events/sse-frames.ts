@@ -14,8 +14,9 @@ export const HEARTBEAT_FRAME = Buffer.from(': heartbeat\n\n');
  * `lastEventId`) takes it as its cursor, even when it is behind the one it
  * sent: that one was not the user's, and every later id is smaller than it.
  */
-export function resetFrame(reason: ResetReason, position: string): Buffer {
-  return Buffer.from(`event: reset\nid: ${position}\ndata: {"reason":"${reason}"}\n\n`);
+export function resetFrame(reason: ResetReason, position: string, topic: string | null = null): Buffer {
+  const topicJson = topic === null ? '' : `,"topic":"${topic}"`;
+  return Buffer.from(`event: reset\nid: ${position}\ndata: {"reason":"${reason}"${topicJson}}\n\n`);
 }
 
 export const TOKEN_EXPIRED_FRAME = Buffer.from('event: token-expired\ndata: {"reason":"token-expired"}\n\n');
@@ -33,6 +34,20 @@ export function openingFrame(retryMs: number, position: string): Buffer {
 /** A last `retry:` before the server ends the stream, telling the client when to come back. */
 export function retryFrame(retryMs: number): Buffer {
   return Buffer.from(`retry: ${retryMs}\n\n`);
+}
+
+/**
+ * The event of a notification or topic event without its `id:` line, for a
+ * connection that carries topics: there the `id:` is the connection's own
+ * cursor (see StreamSetCursor), written before these shared bytes.
+ */
+export function eventFrame(envelope: NotificationEnvelope): Buffer {
+  return Buffer.from(`event: ${envelope.type}\ndata: ${envelope.json}\n\n`);
+}
+
+/** The `id:` line of a connection's cursor, written before an {@link eventFrame}. */
+export function idLine(cursor: string): Buffer {
+  return Buffer.from(`id: ${cursor}\n`);
 }
 
 /** The event frame of a notification; pass to `envelope.encode` so it is built once. */

@@ -6,16 +6,17 @@ import {
   NotificationService,
   NotificationStore,
   RealtimeMetrics,
-  resumePoint,
+  RedisKeys,
 } from '@app/notifications';
 import { cursorFromField } from '../admission/resume-cursor';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { InternalKeyGuard } from '../auth/internal-key.guard';
 import { UserAuthGuard } from '../auth/user-auth.guard';
-import { ListNotificationsQuery, PublishNotificationRequest } from './notifications.dto';
+import { DEFAULT_PAGE, historyPageAnswer } from '../polling/history-page-answer';
+import { PollingQuery } from '../polling/polling.dto';
+import { PublishBatchRequest, PublishNotificationRequest } from './notifications.dto';
 
-const DEFAULT_PAGE = 50;
 
 /** Publishing for internal services, and polling (the fallback channel) for users. */
 @Controller('api/notifications')
@@ -25,6 +26,7 @@ export class NotificationsController {
   constructor(
     private readonly notifications: NotificationService,
     private readonly store: NotificationStore,
+    private readonly keys: RedisKeys,
     metrics: RealtimeMetrics,
   ) {
     this.pollingStats = metrics.channel(CHANNELS.polling);
@@ -38,22 +40,22 @@ export class NotificationsController {
     return { id };
   }
 
+  /** Many users at once: validated whole first, then stored in one round trip. */
+  @Post('batch')
+  @HttpCode(202)
+  @UseGuards(InternalKeyGuard)
+  async publishBatch(@Body() body: PublishBatchRequest): Promise<{ ids: string[] }> {
+    const results = await this.notifications.publishBatch(body.items);
+    return { ids: results.map((result) => result.id) };
+  }
+
   @Get()
   @UseGuards(UserAuthGuard)
-  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListNotificationsQuery, @Res() response: Response): Promise<void> {
+  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: PollingQuery, @Res() response: Response): Promise<void> {
     const after = cursorFromField(query.after, 'after');
-    const page = await this.store.read(user.id, after, query.limit ?? DEFAULT_PAGE, true);
-    const { position, reset } = resumePoint(after, page);
-    // An unknown cursor continues from the newest position: nothing before it is this client's to list.
-    // A trimmed one lists the oldest retained, which is what the read after it returned.
-    const items = reset === 'unknown-cursor' ? [] : page.items;
-    this.pollingStats.delivered += items.length;
-    const lastId = items.length > 0 ? items[items.length - 1].id : after === null ? null : position;
-    const resetJson = reset === null ? '' : `,"reset":{"reason":"${reset}"}`;
-    // The stored JSON is what SSE sends too: splice it in rather than parse and re-serialize.
-    response
-      .status(200)
-      .type('application/json')
-      .send(`{"items":[${items.map((envelope) => envelope.json).join(',')}],"lastId":${JSON.stringify(lastId)}${resetJson}}`);
+    const page = await this.store.read(this.keys.userFeed(user.id), after, query.limit ?? DEFAULT_PAGE, true);
+    const answer = historyPageAnswer(after, page);
+    this.pollingStats.delivered += answer.listed;
+    response.status(200).type('application/json').send(answer.json);
   }
 }

@@ -1,39 +1,19 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { IDEMPOTENCY_KEY_PATTERN, NOTIFICATION_TYPE_PATTERN, USER_ID_PATTERN, USER_ID_RULE } from '@app/notifications';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches } from 'class-validator';
+import { MAX_BATCH_ITEMS, USER_ID_PATTERN, USER_ID_RULE } from '@app/notifications';
+import { PublishEntryRequest } from '../polling/polling.dto';
 
-export class PublishNotificationRequest {
+export class PublishNotificationRequest extends PublishEntryRequest {
   @IsString()
   @Matches(USER_ID_PATTERN, { message: `userId ${USER_ID_RULE}` })
   userId!: string;
-
-  @IsString()
-  @Matches(NOTIFICATION_TYPE_PATTERN, { message: `type must match ${NOTIFICATION_TYPE_PATTERN.source}` })
-  type!: string;
-
-  @IsObject({ message: 'data must be a JSON object' })
-  data!: Record<string, unknown>;
-
-  @IsOptional()
-  @IsString()
-  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'idempotencyKey must be 1-128 printable characters without spaces' })
-  idempotencyKey?: string;
 }
 
-export class ListNotificationsQuery {
-  /** Checked by the resume-cursor rule of every channel (admission/resume-cursor.ts), not here. */
-  @IsOptional()
-  after?: string | string[];
+const batchSizeMessage = `items must be an array of 1 to ${MAX_BATCH_ITEMS} notifications`;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number from 1 to 200' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 200' })
-  @Max(200, { message: 'limit must be a whole number from 1 to 200' })
-  limit?: number;
-
-  /** Read by the auth guard. */
-  @IsOptional()
-  @IsString()
-  access_token?: string;
+export class PublishBatchRequest {
+  /** Each item is checked by NotificationService.publishBatch, which names it (`items[3].type`). */
+  @IsArray({ message: batchSizeMessage })
+  @ArrayMinSize(1, { message: batchSizeMessage })
+  @ArrayMaxSize(MAX_BATCH_ITEMS, { message: batchSizeMessage })
+  items!: unknown[];
 }

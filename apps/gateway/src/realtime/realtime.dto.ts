@@ -1,11 +1,12 @@
 import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsNumber, IsString, Length, Matches, validateSync } from 'class-validator';
+import { IsBoolean, IsNumber, IsOptional, IsString, Length, Matches, validateSync } from 'class-validator';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import {
   type ClientToServerEventMap,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type SocketAck,
+  TOPIC_NAME_PATTERN,
   unsafeJsonField,
   USER_ID_PATTERN,
   USER_ID_RULE,
@@ -76,6 +77,18 @@ export function isCursorMovePayload(payload: unknown): payload is Pick<CursorMov
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
   const { roomId, x, y } = payload as Record<string, unknown>;
   return typeof roomId === 'string' && ROOM_ID_PATTERN.test(roomId) && Number.isFinite(x) && Number.isFinite(y) && Object.keys(payload).length === 3;
+}
+
+export class TopicRequest {
+  @IsString()
+  @Matches(TOPIC_NAME_PATTERN, { message: `topic must match ${TOPIC_NAME_PATTERN.source}` })
+  topic!: string;
+}
+
+export class TopicSubscribeRequest extends TopicRequest {
+  /** Checked by the resume-cursor rule of every channel (admission/resume-cursor.ts). */
+  @IsOptional()
+  lastEventId?: unknown;
 }
 
 export class AuthRefreshRequest {

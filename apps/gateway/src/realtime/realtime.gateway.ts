@@ -23,6 +23,7 @@ import {
   NotificationFeed,
   NotificationService,
   RealtimeMetrics,
+  RedisKeys,
   SERVER_EVENTS,
 } from '@app/notifications';
 import { EdgeAdmission } from '../admission/edge-admission';
@@ -49,6 +50,7 @@ import { RoomTraffic } from './room-traffic';
 import { personalRoom } from './rooms';
 import { SocketFeedSink } from './socket-feed.sink';
 import { SocketSession } from './socket-session';
+import { SocketTopics } from './socket-topics';
 
 /** A refused handshake: the client's `connect_error`, `message` the reason and `data` the details. */
 function connectError(message: string, data: Record<string, unknown>): ExtendedError {
@@ -83,6 +85,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly directLimits: DirectChatLimiter,
     private readonly rooms: RoomMembership,
     private readonly traffic: RoomTraffic,
+    private readonly topics: SocketTopics,
+    private readonly keys: RedisKeys,
     metrics: RealtimeMetrics,
   ) {
     this.stats = metrics.channel(CHANNELS.socketio);
@@ -130,7 +134,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     // The feed is live before the client hears `connect`, as an SSE stream is before its headers:
     // a notification published right after `connect` is never lost to a fresh client.
     const sink = new SocketFeedSink(socket, this.stats);
-    this.feed.open(user.id, { after }, sink).then(
+    this.feed.open(this.keys.userFeed(user.id), { after }, sink).then(
       (subscription) => {
         // The client may have gone while the feed opened: its close event has fired already.
         if (socket.conn.readyState === 'closed') return subscription.close();
@@ -223,8 +227,24 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       session.refresh(user);
       socket.data.user = user;
       const left = await this.rooms.regranted(socket, session);
-      return { ok: true, expiresAt: user.expiresAt === null ? null : new Date(user.expiresAt).toISOString(), ...(left.length > 0 ? { left } : {}) };
+      const unsubscribed = this.topics.regranted(session);
+      return {
+        ok: true,
+        expiresAt: user.expiresAt === null ? null : new Date(user.expiresAt).toISOString(),
+        ...(left.length > 0 ? { left } : {}),
+        ...(unsubscribed.length > 0 ? { unsubscribed } : {}),
+      };
     });
+  }
+
+  @SubscribeMessage(CLIENT_EVENTS.topicSubscribe)
+  subscribeTopic(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'topic:subscribe'>> {
+    return this.handle(socket, (session) => this.topics.subscribe(socket, session, payload));
+  }
+
+  @SubscribeMessage(CLIENT_EVENTS.topicUnsubscribe)
+  unsubscribeTopic(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'topic:unsubscribe'>> {
+    return this.handle(socket, async (session) => this.topics.unsubscribe(session, payload));
   }
 
   private async directChat(session: SocketSession, payload: unknown): Promise<AckOf<'chat'>> {

@@ -57,18 +57,35 @@ export function socketIoEventFrame(envelope: NotificationEnvelope): PreEncodedEv
 type PreEncodingClient = { _packet(packets: string[], options: PreEncodedEvent['options']): void };
 type EngineSocket = { writeBuffer: unknown[]; readyState: string; close(discard?: boolean): void; once(event: 'drain', listener: () => void): void };
 
-/** Frames a socket's feed: notifications as events named by type, `reset` when the cursor does not continue. */
+/**
+ * Frames one feed of a socket, the user's notifications or one topic's
+ * events: each as an event named by its type, `reset` when the cursor does
+ * not continue.
+ */
 export class SocketFeedSink implements FeedSink {
-  /** What the feed gave before the socket connected (the feed opens during the handshake); null once connected. */
+  /**
+   * What the feed gave before the client may hear it (the user's feed opens
+   * during the handshake, a topic's before its `topic:subscribe` ack); null
+   * once {@link connected}.
+   */
   private early: Array<() => void> | null = [];
   private resumeEarly: (() => void) | null = null;
+  private position: string | null = null;
 
   constructor(
     private readonly socket: RealtimeSocket,
     private readonly stats: DeliveryStats,
+    /** The topic whose feed this is; null for the user's own. */
+    private readonly topic: string | null = null,
   ) {}
 
-  /** The client has its `connect`: send what came before it, in order, then write straight through. */
+  /** Where the feed started: the stream's own position it continues after (never a cursor it does not hold). */
+  get startedAfter(): string {
+    if (this.position === null) throw new Error('the feed has not started');
+    return this.position;
+  }
+
+  /** The client has its `connect` (or its ack): send what came before it, in order, then write straight through. */
   connected(): void {
     const early = this.early;
     this.early = null;
@@ -78,14 +95,15 @@ export class SocketFeedSink implements FeedSink {
     resume?.();
   }
 
-  start(): void {
-    // Socket.IO has no resume-position frame; clients pass the last id they received.
+  start(position: string): void {
+    // Socket.IO has no resume-position frame: a topic's ack carries it; for the user's feed clients pass the last id they received.
+    this.position = position;
   }
 
   reset(reason: ResetReason, position: string): void {
     // Socket.IO has no `id:` line: the position the feed continues after travels in the payload.
     if (this.early !== null) this.early.push(() => this.reset(reason, position));
-    else this.socket.emit(SERVER_EVENTS.reset, { reason, lastEventId: position });
+    else this.socket.emit(SERVER_EVENTS.reset, this.topic === null ? { reason, lastEventId: position } : { reason, lastEventId: position, topic: this.topic });
   }
 
   notification(envelope: NotificationEnvelope, live: boolean): boolean {

@@ -24,6 +24,8 @@ export class SocketSession {
   readonly cursorLimiter = new FloodLimiter(CURSOR_MOVES_PER_SECOND, CURSOR_MOVES_PER_SECOND);
   readonly cursors: CursorCoalescer<CursorMove>;
   private subscription: FeedSubscription | null = null;
+  /** The topics the socket follows (`topic:subscribe`), each its own feed. */
+  private readonly topics = new Map<string, FeedSubscription>();
   private cancelExpiry: () => void = () => undefined;
   private closed = false;
 
@@ -42,6 +44,26 @@ export class SocketSession {
     else this.subscription = subscription;
   }
 
+  /** Follows a topic with a feed of its own, in place of any earlier one of the same topic. */
+  followTopic(topic: string, subscription: FeedSubscription): void {
+    if (this.closed) return subscription.close();
+    this.topics.get(topic)?.close();
+    this.topics.set(topic, subscription);
+  }
+
+  unfollowTopic(topic: string): void {
+    this.topics.get(topic)?.close();
+    this.topics.delete(topic);
+  }
+
+  follows(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  get followedTopics(): string[] {
+    return [...this.topics.keys()];
+  }
+
   /** `auth:refresh` with a valid token of the same user: the socket lives on until the new `exp`. */
   refresh(user: AuthenticatedUser): void {
     this.user = user;
@@ -52,6 +74,8 @@ export class SocketSession {
     this.closed = true;
     this.subscription?.close();
     this.subscription = null;
+    for (const topic of this.topics.values()) topic.close();
+    this.topics.clear();
     this.cancelExpiry();
     this.cursors.clear();
   }

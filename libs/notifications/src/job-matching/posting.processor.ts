@@ -1,18 +1,26 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import type { JobPostedData } from '../client-events';
 import { RealtimeMetrics } from '../metrics/realtime.metrics';
+import type { JobPosting } from '../saved-searches/saved-search';
+import { TopicService } from '../topics/topic.service';
 import { parseJobPosting } from './job-posting.schema';
 import { type MatchResult, PostingMatcher } from './posting-matcher';
 import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';
 
-/** Consumes `job-postings`: validates each posting, then matches it. */
+/** The live job board: every accepted posting, as a `job-posted` event. */
+export const JOBS_TOPIC = 'jobs.new';
+export const JOB_POSTED_TYPE = 'job-posted';
+
+/** Consumes `job-postings`: validates each posting, announces it on the jobs topic, then matches it. */
 @Processor(QUEUES.jobPostings, { concurrency: 4 })
 export class PostingProcessor extends WorkerHost {
   private readonly log = new Logger(PostingProcessor.name);
 
   constructor(
     private readonly matcher: PostingMatcher,
+    private readonly topics: TopicService,
     private readonly metrics: RealtimeMetrics,
   ) {
     super();
@@ -20,6 +28,8 @@ export class PostingProcessor extends WorkerHost {
 
   async process(job: Job): Promise<MatchResult> {
     const posting = parseJobData(job, JOB_NAMES.posting, 'posting', parseJobPosting);
+    // Keyed by the posting: a retried job (matching failed midway) announces it once.
+    await this.topics.publish(JOBS_TOPIC, { type: JOB_POSTED_TYPE, data: jobPostedData(posting), idempotencyKey: `job-posted:${posting.id}` });
     return this.matcher.match(posting);
   }
 
@@ -33,4 +43,15 @@ export class PostingProcessor extends WorkerHost {
     if (isFinalFailure(job, error)) this.metrics.jobsProcessed.inc({ queue: QUEUES.jobPostings, result: 'failed' });
     this.log.warn(`posting job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`);
   }
+}
+
+function jobPostedData(posting: JobPosting): JobPostedData {
+  return {
+    jobId: posting.id,
+    title: posting.title,
+    company: posting.company,
+    location: posting.location ?? null,
+    remote: posting.remote ?? false,
+    tags: posting.tags ?? [],
+  };
 }

@@ -25,6 +25,7 @@ const QUEUE_COUNTS_MAX_AGE_MS = 1_000;
 export class RealtimeMetrics {
   readonly registry = new Registry();
   readonly published: Counter;
+  readonly topicEventsPublished: Counter;
   readonly jobsProcessed: Counter<'queue' | 'result'>;
   private queueCounts: (() => Promise<QueueJobCount[]>) | null = null;
   /** The latest count, pending or settled; `freshUntil` is Infinity while it is in flight. */
@@ -36,6 +37,11 @@ export class RealtimeMetrics {
     this.published = new Counter({
       name: 'rtg_notifications_published_total',
       help: 'Notifications stored and fanned out (idempotent repeats excluded)',
+      registers: [this.registry],
+    });
+    this.topicEventsPublished = new Counter({
+      name: 'rtg_topic_events_published_total',
+      help: 'Topic events stored and fanned out (idempotent repeats excluded)',
       registers: [this.registry],
     });
     this.jobsProcessed = new Counter({

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FeedStream } from '../feed-stream';
 
 /**
  * Every Redis key and channel the system writes is built here from
@@ -49,6 +50,34 @@ export class RedisKeys {
    */
   deliveryProbe(processId: string): (n: string) => string {
     return (n) => `${this.prefix}:probe:{${processId}.${n}}`;
+  }
+
+  /** The user's notifications as a stream a feed follows. */
+  userFeed(userId: string): FeedStream {
+    return { kind: 'user', name: userId, history: this.userStream(userId), trimmed: this.trimmedWatermark(userId), channel: this.userChannel(userId) };
+  }
+
+  /**
+   * A topic's events as a stream a feed follows. Topic names (TOPIC_NAME_PATTERN)
+   * hold no brace, so `{name}` is the topic's slot: its history, trim
+   * watermark, idempotency keys and live channel are touched by one script.
+   * The key names differ from a user's, so a user id equal to a topic name
+   * shares at most a slot with it, never a key.
+   */
+  topicFeed(topic: string): FeedStream {
+    return {
+      kind: 'topic',
+      name: topic,
+      history: `${this.prefix}:topic-history:{${topic}}`,
+      trimmed: `${this.prefix}:topic-trimmed:{${topic}}`,
+      channel: `${this.prefix}:topic-live:{${topic}}`,
+    };
+  }
+
+  /** The idempotency key of an entry of any stream (see {@link idempotency} for the escaping). */
+  streamIdempotency(stream: FeedStream, key: string): string {
+    if (stream.kind === 'user') return this.idempotency(stream.name, key);
+    return `${this.prefix}:topic-idempotency:{${stream.name}}:${key.replace(/[%}]/g, encodeURIComponent)}`;
   }
 
   /** Hash of one user's saved searches: id → JSON. */
