@@ -5,6 +5,8 @@
 
 /** Every connection of the benchmark belongs to this one user, so each notification reaches all N. */
 export const BENCH_USER = 'bench-user';
+/** The topic the followers of the topic rows follow (PUBLIC_TOPICS opens it to them). */
+export const BENCH_TOPIC = 'bench.fanout';
 /** The notification type (a valid contract type): the SSE event name and the Socket.IO event name. */
 export const BENCH_TYPE = 'bench-tick';
 
@@ -20,12 +22,13 @@ export function monotonicUs(): number {
 const FILLER = { title: 'Senior Node.js engineer (realtime systems)', company: 'Acme Benchmarks GmbH', location: 'Berlin' };
 
 /**
- * The JSON body of `POST /api/notifications`, stamped now: phase and sequence
- * number to count losses and duplicates, send time for latency.
+ * The JSON body of `POST /api/notifications` (or, to a topic, of `POST
+ * /api/topics/:topic/events`), stamped now: phase and sequence number to
+ * count losses and duplicates, send time for latency.
  */
-export function publishBody(phase: number, seq: number): string {
+export function publishBody(phase: number, seq: number, toTopic = false): string {
   const data = { benchPhase: phase, benchSeq: seq, benchSentUs: monotonicUs(), ...FILLER };
-  return JSON.stringify({ userId: BENCH_USER, type: BENCH_TYPE, data });
+  return JSON.stringify(toTopic ? { type: BENCH_TYPE, data } : { userId: BENCH_USER, type: BENCH_TYPE, data });
 }
 
 export interface BenchMarks {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgressBar } from '../progress-bar';
 import { type ProfileSummary, summarizeProfile } from '../report/cpu-profile';
 import { API_KEY, appEnv, root, userToken } from '../support';
-import { BENCH_USER } from './bench-message';
+import { BENCH_TOPIC, BENCH_USER } from './bench-message';
 import { barrier, pacedPhase, type PhaseContext, type PhaseFigures, saturationPhase, warmUp } from './fanout-phases';
 import { LoadClients } from './load-clients';
 import { Publisher } from './publisher';
@@ -80,6 +80,7 @@ function environment(system: System, prefix: string): Record<string, string> {
     // One user holds all N connections here, far above the per-user default of 32.
     MAX_CONNECTIONS_PER_USER: '100000',
     MAX_CONNECTIONS_PER_INSTANCE: '100000',
+    PUBLIC_TOPICS: BENCH_TOPIC,
   };
 }
 
@@ -100,7 +101,8 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
   const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const server = await startServer(entry, context.script('probe.ts'), environment(system, context.redisPrefix), profileFlags);
   const clients = new LoadClients(context.script('load-client.ts'), plan.clientProcesses);
-  const publisher = new Publisher(server.port, API_KEY);
+  const toTopic = system.audience === 'topic-followers';
+  const publisher = new Publisher(server.port, API_KEY, toTopic);
   let result: CellResult;
   let connectWindow: [number, number];
   try {
@@ -109,11 +111,12 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
 
     // Connect: N handshakes, bounded concurrency. Each carries a token of its own, as N devices
     // would: the gateway verifies every one (it remembers a verified token, so one shared token
-    // would be checked once and leave JWT verification out of the connect rate).
+    // would be checked once and leave JWT verification out of the connect rate). A topic's
+    // followers are N users, each subscribed to their own feed besides the topic.
     const connectSpan = n / 1500;
     stage(2, connectSpan, 0, `connecting ${n.toLocaleString('en-US')}`);
-    const tokens = Array.from({ length: n }, (_, i) => userToken(BENCH_USER, 3600, `c${i}`));
-    const connect = await clients.connect(system.transport, server.port, tokens, plan.connectConcurrency);
+    const tokens = Array.from({ length: n }, (_, i) => (toTopic ? userToken(`bench-follower-${i}`) : userToken(BENCH_USER, 3600, `c${i}`)));
+    const connect = await clients.connect(system.transport, server.port, tokens, plan.connectConcurrency, toTopic ? BENCH_TOPIC : null);
     connectWindow = [connect.startUs, connect.endUs];
     if (connect.opened === 0) throw new Error(`no connection opened: ${connect.firstErrors.join('; ')}`);
     if (connect.failed > 0) bar.log(`${stepLabel}: ${connect.failed} connection(s) failed: ${connect.firstErrors.join('; ')}`);

@@ -5,7 +5,7 @@ export type Transport = 'sse' | 'socketio';
 
 /** Orchestrator → load client. Every request is answered once with the same `id`. */
 export type LoadClientRequest =
-  | { id: number; cmd: 'connect'; transport: Transport; port: number; tokens: string[]; concurrency: number }
+  | { id: number; cmd: 'connect'; transport: Transport; port: number; tokens: string[]; concurrency: number; topic: string | null }
   | { id: number; cmd: 'phase'; phase: number; messages: number }
   | { id: number; cmd: 'report'; published: number }
   | { id: number; cmd: 'usage' }

@@ -42,7 +42,7 @@ function receive(connection: number, phase: number, seq: number, sentUs: number)
   }
 }
 
-function openSse(index: number, port: number, token: string): Promise<Connection> {
+function openSse(index: number, port: number, token: string, topic: string | null): Promise<Connection> {
   return new Promise((resolve, reject) => {
     let opened = false;
     // Closed, not just abandoned, so that a late opener cannot join the count afterwards.
@@ -50,7 +50,8 @@ function openSse(index: number, port: number, token: string): Promise<Connection
       stream.close();
       reject(new Error(`not open after ${OPEN_TIMEOUT_MS} ms`));
     }, OPEN_TIMEOUT_MS);
-    const stream = openSseStream(port, `/api/events?access_token=${encodeURIComponent(token)}`, {
+    const topics = topic === null ? '' : `&topics=${topic}`;
+    const stream = openSseStream(port, `/api/events?access_token=${encodeURIComponent(token)}${topics}`, {
       onOpen: () => {
         clearTimeout(timer);
         opened = true;
@@ -74,7 +75,7 @@ function openSse(index: number, port: number, token: string): Promise<Connection
   });
 }
 
-function openSocket(index: number, port: number, token: string): Promise<Connection> {
+function openSocket(index: number, port: number, token: string, topic: string | null): Promise<Connection> {
   return new Promise((resolve, reject) => {
     let opened = false;
     const socket: Socket = io(`http://127.0.0.1:${port}`, {
@@ -90,9 +91,19 @@ function openSocket(index: number, port: number, token: string): Promise<Connect
       if (marks) receive(index, marks.phase, marks.seq, marks.sentUs);
     });
     socket.once('connect', () => {
-      opened = true;
-      live++;
-      resolve({ close: () => socket.disconnect() });
+      const ready = () => {
+        opened = true;
+        live++;
+        resolve({ close: () => socket.disconnect() });
+      };
+      if (topic === null) return ready();
+      // Open once the gateway follows the topic for this socket: its ack.
+      socket.timeout(OPEN_TIMEOUT_MS).emit('topic:subscribe', { topic }, (error: Error | null, ack: { ok: boolean; error?: string }) => {
+        if (error || !ack.ok) {
+          socket.disconnect();
+          reject(error ?? new Error(`topic:subscribe: ${ack.error}`));
+        } else ready();
+      });
     });
     socket.once('connect_error', (error) => {
       socket.disconnect();
@@ -108,7 +119,7 @@ function openSocket(index: number, port: number, token: string): Promise<Connect
 }
 
 /** Opens one connection per token with at most `concurrency` handshakes in flight; times from the first to the last open. */
-async function connect(transport: Transport, port: number, tokens: string[], concurrency: number): Promise<ConnectReply> {
+async function connect(transport: Transport, port: number, tokens: string[], concurrency: number, topic: string | null): Promise<ConnectReply> {
   const count = tokens.length;
   const open = transport === 'sse' ? openSse : openSocket;
   const firstErrors: string[] = [];
@@ -123,7 +134,7 @@ async function connect(transport: Transport, port: number, tokens: string[], con
         const index = base + next;
         const token = tokens[next++];
         try {
-          connections[index] = await open(index, port, token);
+          connections[index] = await open(index, port, token, topic);
           endUs = monotonicUs();
         } catch (error) {
           failed++;
@@ -144,7 +155,7 @@ function usage(): UsageReply {
 async function handle(request: LoadClientRequest): Promise<LoadClientReply> {
   switch (request.cmd) {
     case 'connect':
-      return { id: request.id, ok: true, connect: await connect(request.transport, request.port, request.tokens, request.concurrency) };
+      return { id: request.id, ok: true, connect: await connect(request.transport, request.port, request.tokens, request.concurrency, request.topic) };
     case 'phase':
       current = new PhaseReceipts(request.phase, request.messages, connections.length, live);
       return { id: request.id, ok: true };

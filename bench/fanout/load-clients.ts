@@ -121,14 +121,15 @@ export class LoadClients {
   }
 
   /** Opens one connection per token, the tokens shared out between the clients. */
-  async connect(transport: Transport, port: number, tokens: string[], concurrency: number): Promise<MergedConnect> {
+  /** Opens a connection per token; with `topic`, each follows it (SSE `?topics=`, Socket.IO `topic:subscribe`). */
+  async connect(transport: Transport, port: number, tokens: string[], concurrency: number, topic: string | null = null): Promise<MergedConnect> {
     const total = tokens.length;
     const shares = this.clients.map((_, i) => Math.floor(total / this.clients.length) + (i < total % this.clients.length ? 1 : 0));
     const perClient = Math.max(1, Math.floor(concurrency / this.clients.length));
     let from = 0;
     const slices = shares.map((share) => tokens.slice(from, (from += share)));
     const replies = await Promise.all(
-      this.clients.map((client, i) => client.ask({ cmd: 'connect', transport, port, tokens: slices[i], concurrency: perClient })),
+      this.clients.map((client, i) => client.ask({ cmd: 'connect', transport, port, tokens: slices[i], concurrency: perClient, topic })),
     );
     const connects = replies.map((reply) => reply.connect as ConnectReply);
     const start = Math.min(...connects.map((c) => c.startUs));

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { publishBody } from './bench-message';
+import { BENCH_TOPIC, publishBody } from './bench-message';
 
 /**
  * Publishes through the system's real publish endpoint (`POST
@@ -18,6 +18,8 @@ export class Publisher {
   constructor(
     private readonly port: number,
     private readonly apiKey: string,
+    /** Broadcast to BENCH_TOPIC's followers rather than to the one bench user. */
+    private readonly toTopic = false,
     /** Publishes in flight at most: each waits for its 202. */
     readonly maxInFlight = 8,
   ) {
@@ -28,7 +30,7 @@ export class Publisher {
 
   /** Resolves once the server answered; a failure is counted, not thrown (the phase's losses show it). */
   publish(phase: number, seq: number): Promise<void> {
-    return this.send(publishBody(phase, seq), true);
+    return this.send(publishBody(phase, seq, this.toTopic), true);
   }
 
   private send(body: string, mayRetry: boolean): Promise<void> {
@@ -38,7 +40,7 @@ export class Publisher {
           host: '127.0.0.1',
           port: this.port,
           method: 'POST',
-          path: '/api/notifications',
+          path: this.toTopic ? `/api/topics/${BENCH_TOPIC}/events` : '/api/notifications',
           agent: this.agent,
           headers: { 'Content-Type': 'application/json', 'X-Api-Key': this.apiKey },
         },

@@ -5,9 +5,11 @@ import type { RunResult } from '../run-result';
 /** Gateway lines solid, references dashed; one colour per system. */
 const STYLE: Record<SystemId, { color: string; dashed: boolean }> = {
   'gateway-sse': { color: '#d62728', dashed: false },
+  'gateway-sse-topic': { color: '#8c564b', dashed: false },
   'bare-sse': { color: '#1f77b4', dashed: true },
   'better-sse': { color: '#2ca02c', dashed: true },
   'gateway-socketio': { color: '#ff7f0e', dashed: false },
+  'gateway-socketio-topic': { color: '#e377c2', dashed: false },
   'bare-socketio': { color: '#9467bd', dashed: true },
 };
 

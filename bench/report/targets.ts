@@ -35,9 +35,12 @@ export function evaluateTargets(cells: readonly CellResult[], matching: Matching
   const ns = [...new Set(cells.map((cell) => cell.connections))].sort((a, b) => a - b);
   const check = (target: string, scope: string, value: number | null, required: string, ok: (v: number) => boolean) =>
     results.push({ target, scope, measured: value === null ? null : round2(value), required, met: value === null ? null : ok(value) });
+  // A topic's N followers are held to the targets of one user's N connections: the same broadcast, to N connections.
   const pairs: [SystemId, SystemId, string][] = [
     ['gateway-sse', 'bare-sse', 'SSE'],
     ['gateway-socketio', 'bare-socketio', 'Socket.IO'],
+    ['gateway-sse-topic', 'bare-sse', 'SSE topic'],
+    ['gateway-socketio-topic', 'bare-socketio', 'Socket.IO topic'],
   ];
   for (const n of ns) {
     const scope = (transport: string) => `${transport}, N=${n.toLocaleString('en-US')}`;
