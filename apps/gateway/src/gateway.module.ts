@@ -23,6 +23,7 @@ import { MetricsController } from './ops/metrics.controller';
 import { RedisHealthIndicator } from './ops/redis.health';
 import { DirectChatLimiter } from './realtime/direct-chat.limiter';
 import { RealtimeGateway } from './realtime/realtime.gateway';
+import { RoomChannelSubscriptions } from './realtime/room-channel-subscriptions';
 import { RoomMembers } from './realtime/room-members';
 import { RoomMembership } from './realtime/room-membership';
 import { RoomPresence } from './realtime/room-presence';
@@ -75,6 +76,7 @@ export class GatewayModule {
         RoomPresence,
         RoomMembers,
         RoomMembership,
+        RoomChannelSubscriptions,
         RoomTraffic,
         DirectChatLimiter,
         TopicAccess,

@@ -7,6 +7,7 @@ import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig, type RedisClient, RedisConnections, RedisKeys } from '@app/notifications';
 import { corsOptions, handshakeOriginAllowed } from '../admission/origin-policy';
+import { RoomChannelSubscriptions } from './room-channel-subscriptions';
 
 /** Largest Socket.IO message a client may send; bigger ones close its connection (engine.io's rule). */
 // Room for a 4000-character message even when every character is JSON-escaped (\u0000 is 6 bytes).
@@ -70,7 +71,10 @@ export class RedisIoAdapter extends IoAdapter {
     }
     this.clients.push(publisher, subscriber);
     const key = this.app.get(RedisKeys).socketIoAdapter();
-    if (cluster) return createShardedAdapter(publisher, subscriber, { channelPrefix: key, subscriptionMode: 'dynamic' });
+    if (cluster) {
+      this.app.get(RoomChannelSubscriptions).track(subscriber, key);
+      return createShardedAdapter(publisher, subscriber, { channelPrefix: key, subscriptionMode: 'dynamic' });
+    }
     return createAdapter(publisher, subscriber, { key, requestsTimeout: 3_000, publishOnSpecificResponseChannel: true });
   }
 

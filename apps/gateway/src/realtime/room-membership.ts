@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, RedisConnections } from '@app/notifications';
 import { LiveConnections } from '../connections/live-connections';
 import type { AckOf, AckRefusal, RealtimeServer as Server, RealtimeSocket as Socket } from './realtime.dto';
+import { RoomChannelSubscriptions } from './room-channel-subscriptions';
 import { INSTANCE_HEARTBEAT_MS, RoomMembers } from './room-members';
 import { PRESENCE_GRACE_KEY_MS, RoomPresence } from './room-presence';
 import { chatRoom, ROOM_LIMITS, roomGranted } from './rooms';
@@ -42,6 +43,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
     private readonly presence: RoomPresence,
     private readonly redis: RedisConnections,
     private readonly live: LiveConnections,
+    private readonly roomChannels: RoomChannelSubscriptions,
   ) {}
 
   /** Starts the liveness heartbeat; presence goes out through `server`. */
@@ -86,6 +88,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
       return NOT_CONNECTED;
     }
     await socket.join(chatRoom(roomId));
+    await this.roomChannels.subscribed(chatRoom(roomId));
     if (admission === 'online') this.presence.online(this.server!, roomId, userId);
     // Read once the socket hears the room: whoever joins or leaves after this read, it hears of; before, it is in the list.
     return { ok: true, members: await this.members.list(roomId) };
