@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Queue as BullQueue, type Queue } from 'bullmq';
-import { parseRedisUrl } from '../../libs/notifications/src/redis/redis-deployment';
+import { Queue as BullQueue, type ConnectionOptions, type Queue } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import { parseRedisUrl, sentinelOptions } from '../../libs/notifications/src/redis/redis-deployment';
 import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
 import { gatewayEnv, type GatewayProcess, runGateway } from './gateway-process';
 import { randomUserId } from './prefix';
@@ -96,7 +97,7 @@ export async function runFailoverDrill(options: DrillOptions): Promise<DrillRepo
     const queue: Queue =
       kind === 'cluster'
         ? testQueue('notifications', { queuePrefix: `{${prefix}}` }, url)
-        : new BullQueue('notifications', { connection: { ...sentinelOptions(url), maxRetriesPerRequest: null }, prefix });
+        : new BullQueue('notifications', { connection: { ...sentinelOptionsOf(url), maxRetriesPerRequest: null } as ConnectionOptions, prefix });
     const bases = await Promise.all(gateways.map(async (gateway) => `http://127.0.0.1:${await gateway.waitForListening(30_000)}`));
     for (const [i, userId] of users.entries()) {
       readers.push(sseReader(bases[i % 2], userId), socketReader(bases[(i + 1) % 2], userId));
@@ -232,10 +233,10 @@ let lastRefusalAnswer = '';
 
 const failureKinds: Record<string, number> = {};
 
-function sentinelOptions(url: string): { sentinels: Array<{ host: string; port: number }>; name: string } {
+function sentinelOptionsOf(url: string): RedisOptions {
   const deployment = parseRedisUrl(url);
   if (deployment.kind !== 'sentinel') throw new Error(`not a Sentinel URL: ${url}`);
-  return { sentinels: deployment.sentinels.map((node) => ({ ...node })), name: deployment.masterName };
+  return sentinelOptions(deployment);
 }
 
 async function publishOnce(base: string, userId: string, n: number): Promise<{ status: number; id?: string }> {

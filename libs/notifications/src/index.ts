@@ -61,7 +61,7 @@ export { NotificationsModule } from './notifications.module';
 /** Redis connections and key building. */
 export { COMMAND_TIMEOUT_MS, RedisConnections } from './redis/redis-connections';
 export { DeliveryProbe, type DeliveryState } from './redis/delivery-probe';
-export { createRedisClient, DEFAULT_REDIS_URL, parseRedisUrl, type RedisClient, type RedisDeployment } from './redis/redis-deployment';
+export { createRedisClient, DEFAULT_REDIS_URL, parseRedisUrl, type RedisClient, type RedisDeployment, sentinelOptions } from './redis/redis-deployment';
 export { RedisKeys } from './redis/redis-keys';
 export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavailable';
 /** Saved searches, their matching rules and the job-match pipeline on BullMQ. */

@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { RedisConnections } from '../redis/redis-connections';
-import type { RedisClient } from '../redis/redis-deployment';
+import { type RedisClient, sentinelOptions } from '../redis/redis-deployment';
 import { NotifyProcessor } from './notify.processor';
 import { PostingProcessor } from './posting.processor';
 
@@ -33,16 +33,7 @@ export class QueueConnection implements OnApplicationShutdown {
         this.connection = { url: deployment.url, connectionName } as ConnectionOptions;
         break;
       case 'sentinel':
-        this.connection = {
-          sentinels: deployment.sentinels.map((node) => ({ ...node })),
-          name: deployment.masterName,
-          username: deployment.username,
-          password: deployment.password,
-          sentinelPassword: deployment.password,
-          failoverDetector: true,
-          connectionName,
-          maxRetriesPerRequest: null,
-        };
+        this.connection = { ...sentinelOptions(deployment), connectionName, maxRetriesPerRequest: null } as ConnectionOptions;
         break;
       case 'cluster':
         this.cluster = redis.create('queue', { maxRetriesPerRequest: null, commandTimeout: undefined });

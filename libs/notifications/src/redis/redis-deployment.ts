@@ -89,22 +89,29 @@ export function createRedisClient(deployment: RedisDeployment, options: RedisOpt
     case 'single':
       return new Redis(deployment.url, options);
     case 'sentinel':
-      return new Redis({
-        ...options,
-        sentinels: deployment.sentinels.map((node) => ({ ...node })),
-        name: deployment.masterName,
-        username: deployment.username,
-        password: deployment.password,
-        // The sentinels share the primary's password when they have one: the usual setup.
-        sentinelPassword: deployment.password,
-        failoverDetector: true,
-      });
+      return new Redis({ ...options, ...sentinelOptions(deployment) });
     case 'cluster':
       return new Cluster(
         deployment.nodes.map((node) => ({ ...node })),
         clusterOptions(deployment, options, cluster.shardedSubscribers ?? false),
       );
   }
+}
+
+/**
+ * The options that make an ioredis client (or BullMQ, which takes options on
+ * Sentinel) follow a Sentinel deployment's primary through failovers.
+ */
+export function sentinelOptions(deployment: Extract<RedisDeployment, { kind: 'sentinel' }>): RedisOptions {
+  return {
+    sentinels: deployment.sentinels.map((node) => ({ ...node })),
+    name: deployment.masterName,
+    username: deployment.username,
+    password: deployment.password,
+    // The sentinels share the primary's password when they have one: the usual setup.
+    sentinelPassword: deployment.password,
+    failoverDetector: true,
+  };
 }
 
 function clusterOptions(deployment: Extract<RedisDeployment, { kind: 'cluster' }>, options: RedisOptions, shardedSubscribers: boolean): ClusterOptions {
