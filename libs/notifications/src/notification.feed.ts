@@ -4,7 +4,9 @@ import { compareNotificationIds } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
 import { FanoutListener, NotificationFanout } from './notification.fanout';
 import { NotificationStore } from './notification.store';
+import { DeliveryProbe } from './redis/delivery-probe';
 import { RedisConnections } from './redis/redis-connections';
+import { RedisUnavailableError } from './redis/redis-unavailable';
 import { type ResetReason, resumePoint, UNREADABLE_CURSOR } from './resume-point';
 
 /**
@@ -75,11 +77,14 @@ export class NotificationFeed {
     private readonly fanout: NotificationFanout,
     private readonly store: NotificationStore,
     private readonly redis: RedisConnections,
+    private readonly probe: DeliveryProbe,
   ) {}
 
   /** Resolves once the feed has started; throws (nothing sent to the sink) if it could not. */
   async open(stream: FeedStream, options: FeedOptions, sink: FeedSink): Promise<FeedSubscription> {
-    this.redis.assertConnected({ subscriber: true });
+    this.redis.assertConnected();
+    // A feed opened while subscriptions do not deliver would wait for nothing: 503, and the client comes back.
+    if (!this.probe.current.delivering) throw new RedisUnavailableError(`live delivery is down (${this.probe.current.failure})`);
     const subscription = new FeedSubscription(stream, options.types ?? null, sink, this.store);
     try {
       subscription.attached(await this.fanout.attach(stream, subscription));

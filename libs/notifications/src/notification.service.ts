@@ -36,7 +36,7 @@ export class NotificationService {
    */
   async publishWithin(input: unknown, buckets: readonly RateBucket[]): Promise<AppendResult | null> {
     const notification = assertNotificationInput(input);
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     return this.append(notification, new Date(), buckets);
   }
 
@@ -62,7 +62,7 @@ export class NotificationService {
         throw new InvalidInputError(field, `${field}: ${error.message}`);
       }
     });
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     const createdAt = new Date();
     return Promise.all(notifications.map((notification) => this.append(notification, createdAt, []) as Promise<AppendResult>));
   }

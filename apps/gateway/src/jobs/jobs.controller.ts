@@ -24,7 +24,7 @@ export class JobsController {
     // BullMQ's connection waits out an outage (retrying for 20 s and more): like a publish, answer 503
     // at once while Redis is down, and after ADD_TIMEOUT_MS while it does not answer. An add that
     // lands later is harmless: the job id is the posting id, so a retry is matched once all the same.
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     const added = this.postings.add(JOB_NAMES.posting, posting, { jobId: posting.id });
     added.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;

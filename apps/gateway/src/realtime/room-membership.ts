@@ -74,7 +74,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
     const held = this.roomsHeld(socket);
     const again = held.has(roomId);
     if (!again && held.size >= ROOM_LIMITS.roomsPerSocket) return TOO_MANY_ROOMS;
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     if (!again) this.hold(socket, roomId);
     // Counted (or refused) before the socket hears anything of the room, so a refused one never does.
     const admission = await this.members.add(roomId, socket.id, userId, ROOM_LIMITS.membersPerRoom);
@@ -96,7 +96,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
 
   async leave(socket: Socket, session: SocketSession, roomId: string): Promise<AckOf<'room:leave'>> {
     if (!socket.rooms.has(chatRoom(roomId))) return NOT_A_MEMBER;
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     await socket.leave(chatRoom(roomId));
     session.cursors.forget(roomId);
     await this.release(socket, roomId, session.user.id);

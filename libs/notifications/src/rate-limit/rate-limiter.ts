@@ -73,7 +73,7 @@ export class RateLimiter implements OnModuleInit {
 
   /** Takes `cost` from every bucket if each has room, else from none: false when over a limit. */
   async take(buckets: readonly RateBucket[]): Promise<boolean> {
-    this.connections.assertConnected({ subscriber: false });
+    this.connections.assertConnected();
     const taken = await this.redis.rtgTakeBuckets(buckets.length, ...buckets.map((bucket) => bucket.key), ...bucketArgs(buckets));
     return taken === 1;
   }

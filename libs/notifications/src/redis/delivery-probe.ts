@@ -150,7 +150,6 @@ export class DeliveryProbe extends EventEmitter implements OnModuleInit, OnAppli
   private settle(next: DeliveryState): void {
     const was = this.state.delivering;
     this.state = next;
-    this.redis.delivering = next.delivering;
     if (was === next.delivering) return;
     if (next.delivering) {
       this.log.log(`live delivery works${this.wasReady ? ' again' : ''} (${next.lastRoundMs} ms round trip)`);

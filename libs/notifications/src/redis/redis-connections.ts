@@ -22,8 +22,6 @@ export class RedisConnections implements OnApplicationShutdown {
   private readonly log = new Logger(RedisConnections.name);
   readonly command: RedisClient;
   readonly subscriber: RedisClient;
-  /** Whether every subscription delivers right now, as the DeliveryProbe last proved it. */
-  delivering = false;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.command = this.create('command', {});
@@ -62,14 +60,13 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   /**
-   * Throws at once while the command connection (and, for `subscriber: true`,
-   * live delivery) is down, instead of letting the command wait in ioredis's
-   * offline queue through its reconnect backoff: callers answer 503 fast and
-   * the client retries.
+   * Throws at once while the command connection is down, instead of letting
+   * the command wait in ioredis's offline queue through its reconnect backoff:
+   * callers answer 503 fast and the client retries. (Whether live delivery
+   * works is the DeliveryProbe's to say.)
    */
-  assertConnected(options: { subscriber: boolean }): void {
-    const down = this.command.status !== 'ready' || (options.subscriber && !this.delivering);
-    if (down) throw new RedisUnavailableError(`redis is not connected (command ${this.command.status}, live delivery ${this.delivering ? 'up' : 'down'})`);
+  assertConnected(): void {
+    if (this.command.status !== 'ready') throw new RedisUnavailableError(`redis is not connected (command ${this.command.status})`);
   }
 
   async onApplicationShutdown(): Promise<void> {

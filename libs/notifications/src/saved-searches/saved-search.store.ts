@@ -79,7 +79,7 @@ export class SavedSearchStore implements OnModuleInit {
     const anchor = anchorWord(input.keywords);
     const empty = input.keywords.findIndex((keyword) => anchorWord([keyword]) === null);
     if (anchor === null || empty >= 0) throw new InvalidInputError('keywords', `keywords.${Math.max(empty, 0)} has no word in it`);
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     const search: SavedSearch = {
       id: randomUUID(),
       userId,

@@ -24,7 +24,7 @@ export class TopicService {
   async publish(topic: unknown, input: unknown): Promise<AppendResult> {
     const event = assertTopicEventInput(topic, input);
     const name = topic as string;
-    this.redis.assertConnected({ subscriber: false });
+    this.redis.assertConnected();
     // The contract's order of fields: id (added by the store), topic, type, data, createdAt.
     const body = JSON.stringify({ topic: name, type: event.type, data: event.data, createdAt: new Date().toISOString() }).slice(1);
     const result = (await this.store.append(this.keys.topicFeed(name), { type: event.type, body, idempotencyKey: event.idempotencyKey })) as AppendResult;
