@@ -315,17 +315,22 @@ describe('Socket.IO', () => {
   describe('identity over time', () => {
     it('emits token-expired and disconnects at exp, unless auth:refresh extended it first', async () => {
       const userId = randomUserId();
-      const expiring = await connect(userId, { token: userToken(userId, { expiresInSeconds: 1 }) });
+      // `exp` is in whole seconds, so a token "of 1 s" lives 0 to 1 s: one of 2 s leaves the handshakes at least 1 s.
+      const shortToken = () => userToken(userId, { expiresInSeconds: 2 });
+      const expiring = await connect(userId, { token: shortToken() });
       expiring.socket.io.opts.reconnection = false;
-      const refreshed = await connect(userId, { token: userToken(userId, { expiresInSeconds: 1 }) });
+      const refreshedToken = shortToken();
+      const refreshedExpiresAt = (JSON.parse(Buffer.from(refreshedToken.split('.')[1], 'base64url').toString()) as { exp: number }).exp * 1000;
+      const refreshed = await connect(userId, { token: refreshedToken });
       const ack = await refreshed.request<Ack>('auth:refresh', { token: userToken(userId, { expiresInSeconds: 60 }) });
       expect(ack).toEqual({ ok: true, expiresAt: expect.any(String) });
       expect(Date.parse(ack.expiresAt as string)).toBeGreaterThan(Date.now() + 50_000);
       expect(await refreshed.request('auth:refresh', { token: userToken('someone-else') })).toEqual({ ok: false, error: 'unauthorized' });
 
-      await expiring.waitForEvent('token-expired', 1, 4_000);
+      await expiring.waitForEvent('token-expired', 1, 5_000);
       await waitFor(() => !expiring.socket.connected, 'the expired socket to be disconnected');
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Past the refreshed socket's first exp, and then some: it must still be there.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, refreshedExpiresAt - Date.now()) + 600));
       expect(refreshed.socket.connected).toBe(true);
       expect(refreshed.eventsNamed('token-expired')).toEqual([]);
     });

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
-import { type AppConfig, loadConfig } from '@app/notifications';
+import { type AppConfig, DeliveryProbe, loadConfig, RedisConnections } from '@app/notifications';
 import { configureGatewayApp } from '../../apps/gateway/src/configure-gateway-app';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 import { uniquePrefix } from './prefix';
@@ -47,6 +47,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
   configureGatewayApp(app);
   await app.listen(0, '127.0.0.1');
+  await untilReady(app);
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
     app,
@@ -58,4 +59,21 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
       if (!options.sharedPrefix) await deletePrefix(prefix);
     },
   };
+}
+
+/**
+ * Returns once the gateway would pass a load balancer's readiness check: its
+ * subscriptions deliver (`/health` 200). Start-up waits up to 3 s for that and
+ * then serves 503 until it is so, which a busy machine can take longer to
+ * reach; a test's first stream must not race it. A gateway whose Redis is away
+ * (as some tests want) is returned at once.
+ */
+async function untilReady(app: NestExpressApplication): Promise<void> {
+  const probe = app.get(DeliveryProbe);
+  const redis = app.get(RedisConnections);
+  const deadline = Date.now() + 15_000;
+  while (!probe.current.delivering && redis.command.status === 'ready') {
+    if (Date.now() > deadline) throw new Error(`the gateway's live delivery did not work within 15 s: ${probe.current.failure}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
