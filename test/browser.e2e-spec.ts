@@ -324,6 +324,14 @@ function ensureDemoBuilt(): void {
     await pageA.locator('#job-status', { hasText: 'arrived over' }).waitFor({ timeout: 10_000 });
     // Bob has no saved search: nothing for him.
     expect(await pageB.locator('#feed .feed-item[data-type="job-match"]').count()).toBe(0);
+    // But the live job board (topic jobs.new, public) shows the posting in every open page, his too.
+    for (const page of [pageA, pageB]) {
+      const posted = page.locator('#job-board .feed-item', { hasText: 'Senior Rust engineer at Ferrous Labs' });
+      await posted.waitFor({ timeout: 10_000 });
+      expect(await posted.getAttribute('data-channel')).toMatch(/^(sse|socket\.io)$/);
+      expect(await posted.locator('.feed-detail').innerText()).toMatch(/^Berlin · remote · #backend #redis · /);
+      expect(await page.locator('#job-board-empty').isHidden()).toBe(true);
+    }
   }, 60_000);
 
   it('counts a job-match that arrives before the answer to POST /api/jobs (issue 12)', async () => {

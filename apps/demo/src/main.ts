@@ -4,6 +4,7 @@ import { mountChat } from './chat-view';
 import { mountConnections } from './connections-view';
 import { byId } from './dom';
 import { mountFeed } from './feed-view';
+import { mountJobBoard } from './job-board-view';
 import { mountJobs } from './jobs-view';
 
 /*
@@ -46,6 +47,7 @@ function signIn(userId: string, token: string, refresh: (() => Promise<string>) 
       mountFeed(client, (id) => sessionStorage.setItem(lastIdKey(userId), id)),
       mountChat(client, userId),
       mountJobs(client),
+      mountJobBoard(client),
     ],
   };
   byId('session-user').textContent = userId;

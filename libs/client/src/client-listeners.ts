@@ -59,7 +59,7 @@ export class ClientListeners {
 }
 
 /** Runs a handler; if it throws, the error is reported as uncaught (like an EventTarget listener's), after the others ran. */
-function safely(run: () => void): void {
+export function safely(run: () => void): void {
   try {
     run();
   } catch (error) {

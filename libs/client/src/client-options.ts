@@ -1,7 +1,8 @@
-import type { ChannelsStatus } from './connection-hub';
+import type { ChannelsStatus, HubOptions } from './connection-hub';
 import type { SocketTransportOptions } from './socket-transport';
 import type { EventSourceConstructor } from './sse-transport';
 import type { TabRole, TabSharing } from './tab-leader';
+import type { TopicError, TopicsStatus } from './topics';
 import type { TransportName } from './transport';
 
 export interface RealtimeClientOptions {
@@ -46,4 +47,44 @@ export interface ClientStatus {
   lastEventId: string | null;
   transports: TransportName[];
   channels: ChannelsStatus;
+  /** The topics the client (any of its tabs) follows: `starting`, `live`, or `refused` with the reason. */
+  topics: TopicsStatus;
+}
+
+export interface SubscribeOptions {
+  /**
+   * Resume after this event id of the topic (e.g. one kept in sessionStorage);
+   * `"0"` replays what the topic retains. Applies when the client does not
+   * follow the topic yet. Default: from now on.
+   */
+  readonly lastEventId?: string;
+  /**
+   * Event types the topic carries besides the system's own (`job-posted`):
+   * SSE dispatches named events only to listeners of that name, so over SSE a
+   * topic delivers the types listed here (Socket.IO and polling deliver every type).
+   */
+  readonly types?: readonly string[];
+  /**
+   * Called once if the gateway refuses the topic: `forbidden` (the user may not
+   * follow it), `too_many_topics` (over 20 at once), `invalid_topic`. The client
+   * then stops asking for it (the handler stays registered but gets nothing)
+   * until a new `subscribe()` asks again. The refusal also shows in
+   * `status.topics[topic]`.
+   */
+  readonly onError?: (error: TopicError) => void;
+}
+
+/** The hub's options: the client's, with their defaults, and the state the tab keeps across leaders. */
+export function hubOptions(options: RealtimeClientOptions, state: Pick<HubOptions, 'baseUrl' | 'tokens' | 'position' | 'topicPositions'>): HubOptions {
+  return {
+    ...state,
+    startFromNow: options.lastEventId === undefined,
+    fetch: options.fetch ?? ((...args) => globalThis.fetch(...args)),
+    random: options.random ?? Math.random,
+    pollIntervalMs: options.pollIntervalMs ?? 5_000,
+    fallbackAfterMs: options.fallbackAfterMs ?? 3_000,
+    ackTimeoutMs: options.ackTimeoutMs ?? 5_000,
+    EventSource: options.EventSource,
+    io: options.io,
+  };
 }

@@ -1,18 +1,20 @@
-import type { ClientToServerEventMap, Notification } from '@app/notifications/client-events';
+import type { ClientToServerEventMap, Notification, TopicEvent } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
 import type { ResumePosition } from './event-ids';
+import { HubTopics } from './hub-topics';
 import { PollingTransport, readHistoryHead } from './polling-transport';
 import { type SocketEventName, SocketTransport, type SocketTransportOptions } from './socket-transport';
 import { type EventSourceConstructor, SseTransport } from './sse-transport';
 import type { TokenSource } from './token-source';
+import type { TopicError, TopicPositions, TopicsStatus } from './topics';
 import { type ChannelStatus, sleep, TRANSPORT_NAMES, type TransportContext, type TransportName } from './transport';
 
-/** How a notification reached the client. */
+/** How a notification or topic event reached the client. */
 export interface DeliveryMeta {
   channel: TransportName;
   /** Epoch ms when this client (the leader tab, when tabs share) received it. */
   receivedAt: number;
-  /** `receivedAt` minus the notification's `createdAt`: publish to delivery, give or take the clock skew. */
+  /** `receivedAt` minus the event's `createdAt`: publish to delivery, give or take the clock skew. */
   latencyMs: number;
 }
 
@@ -22,6 +24,8 @@ export interface HubOptions {
   readonly baseUrl: string;
   readonly tokens: TokenSource;
   readonly position: ResumePosition;
+  /** Where the client stands in each topic (shared with the tab, so that a new leader goes on from it). */
+  readonly topicPositions: TopicPositions;
   /** Read the history's newest id before connecting, so that even the first reconnect has a position. */
   readonly startFromNow: boolean;
   readonly fetch: typeof fetch;
@@ -36,9 +40,11 @@ export interface HubOptions {
 
 export interface HubListener {
   notification(notification: Notification, meta: DeliveryMeta): void;
+  topicEvent(event: TopicEvent, meta: DeliveryMeta): void;
+  topicRefused(topic: string, error: TopicError): void;
   reset(channel: TransportName): void;
   socketEvent(name: SocketEventName, payload: unknown): void;
-  status(channels: ChannelsStatus): void;
+  status(channels: ChannelsStatus, topics: TopicsStatus): void;
 }
 
 const PUSH: readonly TransportName[] = ['sse', 'socket.io'];
@@ -46,7 +52,8 @@ const PUSH: readonly TransportName[] = ['sse', 'socket.io'];
 /**
  * The connections of one client (of the leader tab, when tabs share): the enabled
  * push channels side by side, polling only while none of them is open, one
- * position for all of them, and the first copy of each notification wins.
+ * position for all of them (and one per topic), and the first copy of each
+ * notification or topic event wins.
  */
 export class ConnectionHub {
   private readonly channels: ChannelsStatus;
@@ -54,6 +61,7 @@ export class ConnectionHub {
   private readonly sse: SseTransport;
   private readonly socket: SocketTransport;
   private readonly polling: PollingTransport;
+  private readonly topics: HubTopics;
   private readonly watched = new Set<string>();
   private enabled = new Set<TransportName>();
   private fallbackTimer: ReturnType<typeof setTimeout> | null = null;
@@ -76,6 +84,18 @@ export class ConnectionHub {
       onEvent: (name, payload) => listener.socketEvent(name, payload),
     });
     this.polling = new PollingTransport(this.context('polling'), { intervalMs: options.pollIntervalMs });
+    this.topics = new HubTopics({
+      context: this.context('polling'),
+      positions: options.topicPositions,
+      random: options.random,
+      changed: () => {
+        if (this.stopped) return;
+        this.sse.topicsChanged();
+        this.socket.topicsChanged();
+      },
+      statusChanged: () => this.queueStatus(),
+      refused: (topic, error) => listener.topicRefused(topic, error),
+    });
   }
 
   get status(): ChannelsStatus {
@@ -86,10 +106,20 @@ export class ConnectionHub {
     return TRANSPORT_NAMES.filter((name) => this.enabled.has(name));
   }
 
+  get topicsStatus(): TopicsStatus {
+    return this.topics.status;
+  }
+
   async start(transports: readonly TransportName[]): Promise<void> {
     this.setEnabledFlags(transports);
     for (const name of PUSH) if (this.enabled.has(name)) this.setStatus(name, { state: 'connecting' });
-    if (this.options.startFromNow && this.options.position.lastId === null) await this.readStartPosition();
+    // The topics followed before the start are admitted meanwhile, so that the first stream carries them
+    // (not a second one), but a slow admission holds back the notifications no longer than a fallback would.
+    const patience = sleep(this.options.fallbackAfterMs);
+    const started = [Promise.race([this.topics.firstAttempts(), patience.done])];
+    if (this.options.startFromNow && this.options.position.lastId === null) started.push(this.readStartPosition());
+    await Promise.all(started);
+    patience.cancel();
     if (this.stopped) return;
     this.started = true;
     this.apply();
@@ -100,7 +130,16 @@ export class ConnectionHub {
     if (this.started) this.apply();
   }
 
-  /** Listens for a notification type on SSE too (Socket.IO and polling deliver every type anyway). */
+  /** Follows a topic on every channel; see {@link HubTopics.follow}. */
+  follow(topic: string, from: string | null, retryRefused = false): void {
+    this.topics.follow(topic, from, retryRefused);
+  }
+
+  unfollow(topic: string): void {
+    this.topics.unfollow(topic);
+  }
+
+  /** Listens for a notification or topic event type on SSE too (Socket.IO and polling deliver every type anyway). */
   watch(type: string): void {
     this.watched.add(type);
     this.sse.watch(type);
@@ -125,6 +164,7 @@ export class ConnectionHub {
   stop(): void {
     this.stopped = true;
     this.stopStart.abort();
+    this.topics.stop();
     if (this.fallbackTimer !== null) clearTimeout(this.fallbackTimer);
     this.sse.stop();
     this.socket.stop();
@@ -205,6 +245,14 @@ export class ConnectionHub {
         if (resumeAt !== null) position.restart(resumeAt, from);
         this.listener.reset(name);
       },
+      topics: () => this.topics.live(),
+      deliverTopicEvent: (event) => this.deliverTopicEvent(event, name),
+      topicResumesAfter: (topic, resumeAt, from) => {
+        if (this.topics.isLive(topic)) this.options.topicPositions.get(topic)?.restart(resumeAt, from);
+      },
+      // A refusal holds whichever channel heard it, even one switched off since.
+      topicRefused: (topic, error) => this.topics.refuse(topic, error),
+      checkTopics: () => this.topics.recheck(),
       connecting: () => {
         if (live()) this.setStatus(name, { state: this.everOpened.has(name) ? 'reconnecting' : 'connecting' });
       },
@@ -225,10 +273,20 @@ export class ConnectionHub {
 
   private deliver(notification: Notification, channel: TransportName): void {
     if (this.stopped || !this.options.position.accept(notification.id)) return;
+    this.listener.notification(notification, this.delivered(channel, notification.createdAt));
+  }
+
+  /** Only topics the hub follows, each event once: the first copy moves the topic's position. */
+  private deliverTopicEvent(event: TopicEvent, channel: TransportName): void {
+    if (this.stopped || !this.topics.isLive(event.topic) || !this.options.topicPositions.get(event.topic)?.accept(event.id)) return;
+    this.listener.topicEvent(event, this.delivered(channel, event.createdAt));
+  }
+
+  private delivered(channel: TransportName, createdAt: string): DeliveryMeta {
     const receivedAt = Date.now();
     this.channels[channel].delivered++;
     this.queueStatus();
-    this.listener.notification(notification, { channel, receivedAt, latencyMs: receivedAt - Date.parse(notification.createdAt) });
+    return { channel, receivedAt, latencyMs: receivedAt - Date.parse(createdAt) };
   }
 
   private setStatus(name: TransportName, patch: Partial<ChannelStatus>): void {
@@ -242,7 +300,7 @@ export class ConnectionHub {
     this.statusQueued = true;
     queueMicrotask(() => {
       this.statusQueued = false;
-      if (!this.stopped) this.listener.status(this.status);
+      if (!this.stopped) this.listener.status(this.status, this.topics.status);
     });
   }
 }

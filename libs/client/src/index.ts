@@ -1,5 +1,7 @@
 /** The client: createRealtimeClient({ baseUrl, token | getToken, transports }) and its status types. */
-export { type ClientStatus, createRealtimeClient, RealtimeClient, type RealtimeClientOptions } from './realtime-client';
+export { type ClientStatus, createRealtimeClient, RealtimeClient, type RealtimeClientOptions, type SubscribeOptions } from './realtime-client';
+/** Topics: `client.subscribe(topic, handler, options)`, their status and refusals. */
+export type { TopicError, TopicState, TopicStatus, TopicsStatus } from './topics';
 export type { ChannelsStatus, DeliveryMeta } from './connection-hub';
 export type { ChannelState, ChannelStatus, TransportName } from './transport';
 export type { TabRole } from './tab-leader';
@@ -9,6 +11,7 @@ export type {
   CursorMoveEvent,
   DirectChatMessage,
   JobMatchData,
+  JobPostedData,
   JobPosting,
   MessageReceivedData,
   Notification,
@@ -19,6 +22,7 @@ export type {
   SavedSearch,
   SavedSearchRequest,
   SocketAck,
+  TopicEvent,
   TypingEvent,
 } from '@app/notifications/client-events';
 /** Building blocks, exported for tests and custom transports. */

@@ -1,4 +1,4 @@
-import { fakeFetch, fakeJwt, notification, recordingContext, settle } from '../test/fakes';
+import { fakeFetch, fakeJwt, notification, recordingContext, settle, topicEvent } from '../test/fakes';
 import { POLL_PAGE_SIZE, PollingTransport, readHistoryHead } from './polling-transport';
 import { TokenSource } from './token-source';
 
@@ -73,6 +73,42 @@ describe('PollingTransport', () => {
     expect(transport.running).toBe(false);
     await jest.advanceTimersByTimeAsync(60_000);
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('PollingTransport with topics', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('polls each topic after the client\'s last id in it, beside the notifications, and delivers each event once', async () => {
+    const topic = [topicEvent('jobs.new', '6-0'), topicEvent('jobs.new', '7-0')];
+    const { fetch, calls } = fakeFetch((url) => {
+      if (url.pathname === '/api/notifications') return { status: 200, body: { items: [], lastId: '0-0' } };
+      const after = url.searchParams.get('after');
+      const items = topic.filter((event) => after === null || Number(event.id.split('-')[0]) > Number(after.split('-')[0]));
+      return { status: 200, body: { items, lastId: items.at(-1)?.id ?? after } };
+    });
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    await recorded.follow('jobs.new', '5-0');
+    new PollingTransport(recorded.context, { intervalMs: 1_000 }).start();
+    await jest.advanceTimersByTimeAsync(10);
+    topic.push(topicEvent('jobs.new', '8-0'));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(calls.filter((call) => call.url.pathname === '/api/topics/jobs.new/events').map((call) => call.url.searchParams.get('after'))).toEqual(['5-0', '7-0']);
+    expect(recorded.topicEvents.map((event) => event.id)).toEqual(['6-0', '7-0', '8-0']);
+  });
+
+  it('reports a topic it may not poll (403) as forbidden, and polls on without it', async () => {
+    const { fetch, calls } = fakeFetch((url) =>
+      url.pathname.startsWith('/api/topics/') ? { status: 403, body: { statusCode: 403, message: 'not allowed to follow topic scores.x' } } : { status: 200, body: { items: [], lastId: '0-0' } },
+    );
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    await recorded.follow('scores.x', '1-0');
+    new PollingTransport(recorded.context, { intervalMs: 1_000 }).start();
+    await jest.advanceTimersByTimeAsync(2_500);
+    expect(recorded.refused).toEqual([['scores.x', 'forbidden']]);
+    expect(calls.filter((call) => call.url.pathname.startsWith('/api/topics/'))).toHaveLength(1);
+    expect(recorded.reports).toEqual(['connecting', 'open']);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { NotificationPage } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
-import { getJson, isNotification, sleep, type Transport, type TransportContext } from './transport';
+import { readTopicPage, TopicRefusal, type TopicPage } from './topic-reads';
+import { getJsonAuthorized, isNotification, sleep, type TopicCursor, type Transport, type TransportContext } from './transport';
 
 /** The largest page the contract allows. */
 export const POLL_PAGE_SIZE = 200;
@@ -14,8 +15,9 @@ export interface PollingOptions {
 class PollError extends Error {}
 
 /**
- * The fallback channel: `GET /api/notifications?after=<last id>`, page after page
- * while pages come back full, then every `intervalMs`. Failures back off
+ * The fallback channel: `GET /api/notifications?after=<last id>` and `GET
+ * /api/topics/:topic/events?after=<last id>` for each topic the client follows,
+ * page after page while pages come back full, then every `intervalMs`. Failures back off
  * exponentially with jitter (fetch has no retry of its own); a 401 fetches a
  * fresh token first.
  */
@@ -67,7 +69,12 @@ export class PollingTransport implements Transport {
         // An unknown cursor lists nothing and says where to poll on from; a trimmed one lists what is left.
         if (page.reset) this.context.reset(page.reset.reason === 'unknown-cursor' ? page.lastId : null, page.after);
         for (const item of page.items) this.context.deliver(item);
-        if (page.items.length === POLL_PAGE_SIZE) continue; // more is waiting: read on at once
+        let more = page.items.length === POLL_PAGE_SIZE;
+        for (const topic of this.context.topics()) {
+          if (await this.pollTopic(topic, signal)) more = true;
+          if (!current()) return;
+        }
+        if (more) continue; // more is waiting: read on at once
         wait = this.options.intervalMs;
       } catch (error) {
         if (!current()) return;
@@ -85,13 +92,26 @@ export class PollingTransport implements Transport {
     const query = new URLSearchParams({ limit: String(POLL_PAGE_SIZE) });
     const after = this.context.lastEventId();
     if (after !== null) query.set('after', after);
-    let answer = await getJson(this.context, `/api/notifications?${query}`, await this.context.tokens.get(), signal);
-    if (answer.status === 401 && this.context.tokens.refreshable) {
-      answer = await getJson(this.context, `/api/notifications?${query}`, await this.context.tokens.refresh(), signal);
-    }
+    const answer = await getJsonAuthorized(this.context, `/api/notifications?${query}`, signal);
     const body = answer.body as Partial<NotificationPage> | null;
     if (answer.status !== 200 || !body || !Array.isArray(body.items)) throw new PollError(`HTTP ${answer.status}`);
     return { items: body.items.filter(isNotification), lastId: body.lastId ?? null, reset: body.reset, after };
+  }
+
+  /** `GET /api/topics/:topic/events` after the client's position in it; true when the page was full. */
+  private async pollTopic({ topic, lastEventId: after }: TopicCursor, signal: AbortSignal): Promise<boolean> {
+    let page: TopicPage;
+    try {
+      page = await readTopicPage(this.context, topic, after, POLL_PAGE_SIZE, signal);
+    } catch (error) {
+      // A refused topic is reported and dropped; any other failure backs the whole loop off.
+      if (!(error instanceof TopicRefusal)) throw error;
+      this.context.topicRefused(topic, error.reason);
+      return false;
+    }
+    if (page.reset?.reason === 'unknown-cursor' && page.lastId !== null) this.context.topicResumesAfter(topic, page.lastId, after);
+    for (const event of page.items) this.context.deliverTopicEvent(event);
+    return page.items.length === POLL_PAGE_SIZE;
   }
 }
 
@@ -107,10 +127,7 @@ export async function readHistoryHead(context: TransportContext, signal?: AbortS
   for (;;) {
     const query = new URLSearchParams({ limit: String(POLL_PAGE_SIZE) });
     if (after !== null) query.set('after', after);
-    let answer = await getJson(context, `/api/notifications?${query}`, await context.tokens.get(), signal);
-    if (answer.status === 401 && context.tokens.refreshable) {
-      answer = await getJson(context, `/api/notifications?${query}`, await context.tokens.refresh(), signal);
-    }
+    const answer = await getJsonAuthorized(context, `/api/notifications?${query}`, signal);
     const body = answer.body as Partial<NotificationPage> | null;
     if (answer.status !== 200 || !body || !Array.isArray(body.items)) throw new PollError(`HTTP ${answer.status}`);
     if (typeof body.lastId === 'string') after = body.lastId;

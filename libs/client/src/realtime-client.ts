@@ -1,17 +1,28 @@
-import type { ClientToServerEventMap, Notification, NotificationDataMap, NotificationOf, ServerToClientEvents, SocketAck } from '@app/notifications/client-events';
+import type {
+  ClientToServerEventMap,
+  Notification,
+  NotificationDataMap,
+  NotificationOf,
+  ServerToClientEvents,
+  SocketAck,
+  TopicEvent,
+} from '@app/notifications/client-events';
 import { Backoff } from './backoff';
 import { ClientListeners } from './client-listeners';
-import type { ClientStatus, RealtimeClientOptions } from './client-options';
+import { type ClientStatus, hubOptions, type RealtimeClientOptions, type SubscribeOptions } from './client-options';
 import { type ChannelsStatus, ConnectionHub, type DeliveryMeta } from './connection-hub';
-import { ResumePosition } from './event-ids';
+import { normalizeEventId, ResumePosition } from './event-ids';
 import { PendingRequests } from './pending-requests';
+import { SharedConnections } from './shared-connections';
 import type { SocketEventName } from './socket-transport';
 import type { TabMessage, TabRequest } from './tab-messages';
 import { detectTabSharing, TabLeader, type TabRole } from './tab-leader';
 import { TokenSource } from './token-source';
+import { TopicSubscriptions } from './topic-subscriptions';
+import { KNOWN_TOPIC_TYPES, TOPIC_NAME_PATTERN, TopicPositions, type TopicsStatus } from './topics';
 import { sleep, TRANSPORT_NAMES, type TransportName } from './transport';
 
-export type { ClientStatus, RealtimeClientOptions } from './client-options';
+export type { ClientStatus, RealtimeClientOptions, SubscribeOptions } from './client-options';
 
 type Ack<E extends keyof ClientToServerEventMap> = ClientToServerEventMap[E]['ack'];
 
@@ -20,7 +31,8 @@ const KNOWN_TYPES = ['job-match', 'message-received'] as const satisfies readonl
 
 /**
  * One user's realtime connection: typed notifications from SSE, Socket.IO or
- * polling, chat over Socket.IO, shared by the tabs of one origin. Create it with
+ * polling, topics (broadcast streams) over the same channels, chat over
+ * Socket.IO, shared by the tabs of one origin. Create it with
  * {@link createRealtimeClient}.
  */
 export class RealtimeClient {
@@ -29,13 +41,17 @@ export class RealtimeClient {
   private readonly baseUrl: string;
   private readonly tabId = Math.random().toString(36).slice(2) + Date.now().toString(36);
   private readonly listeners = new ClientListeners();
-  private readonly types = new Set<string>(KNOWN_TYPES);
+  /** Event names SSE listens for: notification and topic event types. */
+  private readonly types = new Set<string>([...KNOWN_TYPES, ...KNOWN_TOPIC_TYPES]);
   /** This tab's rooms (chat events of other rooms are not shown here). */
   private readonly rooms = new Set<string>();
-  /** Leader only: which tabs want each room, so one tab leaving does not take it from the others. */
-  private readonly roomTabs = new Map<string, Set<string>>();
+  /** This tab's topic subscriptions; the positions are the client's (any tab's leader's), kept for a takeover. */
+  private readonly topics = new TopicSubscriptions();
+  private readonly topicPositions = new TopicPositions();
   private readonly pending: PendingRequests;
+  /** Leader (or single) only: the connections, and their use on behalf of every tab. */
   private hub: ConnectionHub | null = null;
+  private shared: SharedConnections | null = null;
   private leader: TabLeader | null = null;
   private state: ClientStatus;
   private closed = false;
@@ -54,7 +70,7 @@ export class RealtimeClient {
     const channels = Object.fromEntries(
       TRANSPORT_NAMES.map((name) => [name, { enabled: transports.includes(name), state: 'off', reconnects: 0, delivered: 0, error: null }]),
     ) as ChannelsStatus;
-    this.state = { role: 'starting', userId: null, lastEventId: this.position.lastId, transports, channels };
+    this.state = { role: 'starting', userId: null, lastEventId: this.position.lastId, transports, channels, topics: {} };
     this.decided = new Promise((resolve) => (this.markDecided = resolve));
     this.pending = new PendingRequests((options.ackTimeoutMs ?? 5_000) + 1_000);
     void this.start();
@@ -77,13 +93,40 @@ export class RealtimeClient {
 
   /** Notifications of one type, with `data` typed for the known types. Returns the unsubscribe function. */
   on<T extends string>(type: T, handler: (notification: NotificationOf<T>, meta: DeliveryMeta) => void): () => void {
-    if (!this.types.has(type)) {
-      // SSE dispatches named events only to listeners of that name: from now on, listen for this one too.
-      this.types.add(type);
-      this.hub?.watch(type);
-      if (this.state.role === 'follower') this.hello();
-    }
+    this.listenFor([type]);
     return this.listeners.onType(type, handler as (notification: Notification, meta: DeliveryMeta) => void);
+  }
+
+  /**
+   * Follows a topic (a broadcast stream, e.g. `jobs.new`): `handler` gets each of
+   * its events once and in order per topic, whichever channel or tab has it
+   * first, from now on (or after `options.lastEventId`). Every channel carries
+   * it: SSE (`?topics=`, one stream for all), Socket.IO (`topic:subscribe`, again
+   * after each reconnect from the last id) and polling; the tabs of the user
+   * share one subscription. Topic events never reach `on()` or
+   * `onNotification()`. Returns the unsubscribe function (the topic stays while
+   * another subscription, of this tab or another, wants it).
+   *
+   * A name that is not a topic name or a `lastEventId` that is not an id
+   * throws. A topic the gateway refuses (not granted: `forbidden`) is reported
+   * to `options.onError` and in `status.topics`, and not asked for again.
+   */
+  subscribe<TData extends object = Record<string, unknown>>(
+    topic: string,
+    handler: (event: TopicEvent<TData>, meta: DeliveryMeta) => void,
+    options: SubscribeOptions = {},
+  ): () => void {
+    if (typeof topic !== 'string' || !TOPIC_NAME_PATTERN.test(topic)) throw new TypeError(`subscribe: ${JSON.stringify(topic)} is not a topic name (${TOPIC_NAME_PATTERN.source})`);
+    const from = options.lastEventId === undefined ? null : normalizeEventId(options.lastEventId);
+    if (options.lastEventId !== undefined && from === null) throw new TypeError(`subscribe: lastEventId must be an event id like 1732190000000-0, got ${JSON.stringify(options.lastEventId)}`);
+    this.listenFor(options.types ?? []);
+    const subscription = this.topics.add(topic, from, handler as (event: TopicEvent, meta: DeliveryMeta) => void, options.onError);
+    // Every subscribe asks, so that a new one tries a refused topic again.
+    void this.whenDecided(() => (this.shared ? this.shared.follow(this.tabId, topic, from, true) : this.request({ op: 'follow', topic, lastEventId: from })));
+    return () => {
+      if (!subscription.remove()) return;
+      void this.whenDecided(() => (this.shared ? this.shared.unfollow(this.tabId, topic) : this.request({ op: 'unfollow', topic })));
+    };
   }
 
   /** Every notification (over SSE: the known types and those some `on()` asked for). */
@@ -119,14 +162,14 @@ export class RealtimeClient {
   async joinRoom(roomId: string): Promise<SocketAck<{ members: string[] }>> {
     this.rooms.add(roomId);
     await this.decided;
-    if (this.hub) return this.joinFor(this.tabId, roomId);
+    if (this.shared) return this.shared.join(this.tabId, roomId);
     return this.request({ op: 'join', roomId }) as Promise<Ack<'room:join'>>;
   }
 
   async leaveRoom(roomId: string): Promise<SocketAck> {
     this.rooms.delete(roomId);
     await this.decided;
-    if (this.hub) return this.leaveFor(this.tabId, roomId);
+    if (this.shared) return this.shared.leave(this.tabId, roomId);
     return this.request({ op: 'leave', roomId }) as Promise<Ack<'room:leave'>>;
   }
 
@@ -151,6 +194,7 @@ export class RealtimeClient {
     if (this.state.role === 'follower') this.post({ kind: 'bye', tabId: this.tabId });
     this.hub?.stop();
     this.hub = null;
+    this.shared = null;
     this.leader?.stop();
     this.pending.settleAll({ ok: false, error: 'closed' });
     (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
@@ -181,6 +225,24 @@ export class RealtimeClient {
     (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.('pagehide', this.onPageHide);
   }
 
+  /** SSE dispatches named events only to listeners of that name: from now on, listen for these too. */
+  private listenFor(types: Iterable<string>): void {
+    let added = false;
+    for (const type of types) {
+      if (this.types.has(type)) continue;
+      this.types.add(type);
+      this.hub?.watch(type);
+      added = true;
+    }
+    if (added && this.state.role === 'follower') this.hello();
+  }
+
+  /** Runs `act` once this tab knows its role (in call order), unless the client closed meanwhile. */
+  private async whenDecided(act: () => unknown): Promise<void> {
+    await this.decided;
+    if (!this.closed) await act();
+  }
+
   private readonly onPageHide = (): void => {
     if (this.state.role === 'follower') this.post({ kind: 'bye', tabId: this.tabId });
   };
@@ -194,23 +256,19 @@ export class RealtimeClient {
       return;
     }
     const hub = new ConnectionHub(
-      {
-        baseUrl: this.baseUrl,
-        tokens: this.tokens,
-        position: this.position,
-        startFromNow: this.options.lastEventId === undefined,
-        fetch: this.options.fetch ?? ((...args) => globalThis.fetch(...args)),
-        random: this.options.random ?? Math.random,
-        pollIntervalMs: this.options.pollIntervalMs ?? 5_000,
-        fallbackAfterMs: this.options.fallbackAfterMs ?? 3_000,
-        ackTimeoutMs: this.options.ackTimeoutMs ?? 5_000,
-        EventSource: this.options.EventSource,
-        io: this.options.io,
-      },
+      hubOptions(this.options, { baseUrl: this.baseUrl, tokens: this.tokens, position: this.position, topicPositions: this.topicPositions }),
       {
         notification: (notification, meta) => {
           this.dispatchNotification(notification, meta);
           this.post({ kind: 'notification', notification, meta });
+        },
+        topicEvent: (event, meta) => {
+          this.topics.dispatch(event, meta);
+          this.post({ kind: 'topic-event', event, meta });
+        },
+        topicRefused: (topic, error) => {
+          this.topics.refused(topic, error);
+          this.post({ kind: 'topic-refused', topic, error });
         },
         reset: (channel) => {
           this.dispatchReset(channel);
@@ -220,15 +278,23 @@ export class RealtimeClient {
           this.dispatchSocketEvent(name, payload);
           this.post({ kind: 'socket-event', name, payload });
         },
-        status: (channels) => {
-          this.report({ channels, transports: hub.transports, lastEventId: this.position.lastId });
-          this.post({ kind: 'status', channels, transports: hub.transports, lastEventId: this.position.lastId });
+        status: (channels, topics) => {
+          this.report({ channels, topics, transports: hub.transports, lastEventId: this.position.lastId });
+          this.post({ kind: 'status', channels, topics, transports: hub.transports, lastEventId: this.position.lastId });
         },
       },
     );
+    const shared = new SharedConnections(
+      hub,
+      (message) => this.post(message),
+      () => ({ kind: 'status', channels: hub.status, topics: hub.topicsStatus, transports: hub.transports, lastEventId: this.position.lastId }),
+    );
     this.hub = hub;
+    this.shared = shared;
     for (const type of this.types) hub.watch(type);
-    for (const roomId of this.rooms) void this.joinFor(this.tabId, roomId);
+    for (const roomId of this.rooms) void shared.join(this.tabId, roomId);
+    // From where this tab (or the leader before it) stands in each, else where the subscription asked.
+    for (const topic of this.topics.topics()) shared.follow(this.tabId, topic, this.topics.startOf(topic), false);
     void hub.start(this.state.transports);
     // The tabs that followed the previous leader re-announce their rooms and types.
     if (role === 'leader') this.post({ kind: 'leader' });
@@ -237,33 +303,20 @@ export class RealtimeClient {
 
   private onTabMessage(message: TabMessage): void {
     if (this.closed) return;
-    if (this.hub) this.asLeader(message);
+    if (this.shared) this.shared.fromFollower(message);
     else this.asFollower(message);
-  }
-
-  private asLeader(message: TabMessage): void {
-    const hub = this.hub as ConnectionHub;
-    switch (message.kind) {
-      case 'hello':
-        for (const type of message.types) hub.watch(type);
-        for (const roomId of message.rooms) void this.joinFor(message.tabId, roomId);
-        this.post({ kind: 'status', channels: hub.status, transports: hub.transports, lastEventId: this.position.lastId });
-        return;
-      case 'bye':
-        for (const [roomId, tabs] of this.roomTabs) if (tabs.has(message.tabId)) void this.leaveFor(message.tabId, roomId);
-        return;
-      case 'request':
-        void this.serve(message.tabId, message.requestId, message.request);
-        return;
-      default:
-        return; // another leader's traffic cannot happen: the lock has one holder
-    }
   }
 
   private asFollower(message: TabMessage): void {
     switch (message.kind) {
       case 'notification':
         if (this.position.accept(message.notification.id)) this.dispatchNotification(message.notification, message.meta);
+        return;
+      case 'topic-event':
+        if (this.topicPositions.of(message.event.topic).accept(message.event.id)) this.topics.dispatch(message.event, message.meta);
+        return;
+      case 'topic-refused':
+        this.topics.refused(message.topic, message.error);
         return;
       case 'socket-event':
         this.dispatchSocketEvent(message.name, message.payload);
@@ -272,9 +325,10 @@ export class RealtimeClient {
         this.dispatchReset(message.channel);
         return;
       case 'status':
-        // Keep the leader's position and choices: this tab continues from them if it takes over.
+        // Keep the leader's positions and choices: this tab continues from them if it takes over.
         if (message.lastEventId !== null) this.position.seek(message.lastEventId);
-        this.report({ channels: message.channels, transports: message.transports, lastEventId: this.position.lastId });
+        this.followPositions(message.topics);
+        this.report({ channels: message.channels, topics: message.topics, transports: message.transports, lastEventId: this.position.lastId });
         return;
       case 'answer':
         if (message.to === this.tabId) this.pending.answer(message.requestId, message.answer);
@@ -287,43 +341,10 @@ export class RealtimeClient {
     }
   }
 
-  private async serve(tabId: string, requestId: number, request: TabRequest): Promise<void> {
-    const hub = this.hub as ConnectionHub;
-    let answer: unknown = { ok: true };
-    switch (request.op) {
-      case 'emit':
-        answer = await hub.emit(request.event, request.payload as never);
-        break;
-      case 'volatile':
-        hub.emitVolatile(request.event, request.payload as never);
-        return;
-      case 'join':
-        answer = await this.joinFor(tabId, request.roomId);
-        break;
-      case 'leave':
-        answer = await this.leaveFor(tabId, request.roomId);
-        break;
-      case 'transports':
-        hub.setTransports(request.transports);
-        break;
-    }
-    this.post({ kind: 'answer', to: tabId, requestId, answer });
-  }
-
-  private joinFor(tabId: string, roomId: string): Promise<Ack<'room:join'>> {
-    let tabs = this.roomTabs.get(roomId);
-    if (!tabs) this.roomTabs.set(roomId, (tabs = new Set()));
-    tabs.add(tabId);
-    return (this.hub as ConnectionHub).join(roomId);
-  }
-
-  private async leaveFor(tabId: string, roomId: string): Promise<Ack<'room:leave'>> {
-    const tabs = this.roomTabs.get(roomId);
-    tabs?.delete(tabId);
-    // Another tab of this user is still in the room: the shared socket stays.
-    if (tabs && tabs.size > 0) return { ok: true };
-    this.roomTabs.delete(roomId);
-    return (this.hub as ConnectionHub).leave(roomId);
+  /** A follower mirrors the leader's topic positions, to go on from them if it takes over. */
+  private followPositions(topics: TopicsStatus): void {
+    this.topicPositions.retain(Object.keys(topics));
+    for (const [topic, { lastEventId }] of Object.entries(topics)) if (lastEventId !== null) this.topicPositions.of(topic).seek(lastEventId);
   }
 
   /** A follower's request to the leader; answered over the channel, or `timeout` (e.g. while leadership moves). */
@@ -333,7 +354,7 @@ export class RealtimeClient {
   }
 
   private hello(): void {
-    this.post({ kind: 'hello', tabId: this.tabId, rooms: [...this.rooms], types: [...this.types] });
+    this.post({ kind: 'hello', tabId: this.tabId, rooms: [...this.rooms], types: [...this.types], topics: this.topics.topics() });
   }
 
   private post(message: TabMessage): void {

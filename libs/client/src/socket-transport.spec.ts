@@ -1,4 +1,4 @@
-import { fakeIo, fakeJwt, notification, recordingContext, settle } from '../test/fakes';
+import { fakeIo, fakeJwt, notification, recordingContext, settle, topicEvent } from '../test/fakes';
 import { SocketTransport } from './socket-transport';
 import { TokenSource } from './token-source';
 
@@ -131,5 +131,95 @@ describe('SocketTransport', () => {
     expect(await transport.emit('chat', { roomId: 'r', content: 'hi' })).toEqual({ ok: false, error: 'timeout' });
     transport.stop();
     expect(await transport.emit('chat', { roomId: 'r', content: 'hi' })).toEqual({ ok: false, error: 'socket.io is off' });
+  });
+
+  describe('topics', () => {
+    const subscribes = (emitted: Array<[string, unknown]>) => emitted.filter(([event]) => event.startsWith('topic:'));
+
+    it('subscribes each topic on connect from the client\'s last id, and again after a reconnect from the last one delivered', async () => {
+      const { fake, recorded } = setup();
+      await recorded.follow('jobs.new', '5-0');
+      fake.last.ack = (event, payload) => (event === 'topic:subscribe' ? { ok: true, lastEventId: (payload as { lastEventId: string }).lastEventId } : { ok: true });
+      fake.last.accept();
+      await settle();
+      expect(subscribes(fake.last.emitted)).toEqual([['topic:subscribe', { topic: 'jobs.new', lastEventId: '5-0' }]]);
+      fake.last.fire('job-posted', topicEvent('jobs.new', '6-0'));
+      fake.last.fire('job-posted', topicEvent('jobs.new', '7-0'));
+      expect(recorded.topicEvents.map((event) => event.id)).toEqual(['6-0', '7-0']);
+
+      // Subscriptions belong to a socket: the server forgets them with it.
+      fake.last.emitted.length = 0;
+      fake.last.fire('disconnect', 'transport close');
+      fake.last.accept();
+      await settle();
+      expect(subscribes(fake.last.emitted)).toEqual([['topic:subscribe', { topic: 'jobs.new', lastEventId: '7-0' }]]);
+      // The replay after 7-0 may overlap what the client has: copies are dropped.
+      fake.last.fire('job-posted', topicEvent('jobs.new', '7-0'));
+      fake.last.fire('job-posted', topicEvent('jobs.new', '8-0'));
+      expect(recorded.topicEvents.map((event) => event.id)).toEqual(['6-0', '7-0', '8-0']);
+    });
+
+    it('subscribes and unsubscribes as the list of topics changes while connected', async () => {
+      const { fake, recorded, transport } = setup();
+      fake.last.accept();
+      await recorded.follow('scores.x', '10-0');
+      transport.topicsChanged();
+      recorded.unfollow('scores.x');
+      transport.topicsChanged();
+      await settle();
+      expect(subscribes(fake.last.emitted)).toEqual([
+        ['topic:subscribe', { topic: 'scores.x', lastEventId: '10-0' }],
+        ['topic:unsubscribe', { topic: 'scores.x' }],
+      ]);
+    });
+
+    it('reports a refused topic and does not ask for it again; one that failed for now is asked for again', async () => {
+      const { fake, recorded } = setup();
+      await recorded.follow('scores.x', '10-0');
+      await recorded.follow('jobs.new', '5-0');
+      let unavailable = true;
+      fake.last.ack = (event, payload) => {
+        const { topic } = payload as { topic: string };
+        if (topic === 'scores.x') return { ok: false, error: 'forbidden' };
+        if (unavailable) return { ok: false, error: 'unavailable' };
+        return { ok: true, lastEventId: '5-0' };
+      };
+      fake.last.accept();
+      await settle();
+      expect(recorded.refused).toEqual([['scores.x', 'forbidden']]);
+      unavailable = false;
+      fake.last.emitted.length = 0;
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(subscribes(fake.last.emitted)).toEqual([['topic:subscribe', { topic: 'jobs.new', lastEventId: '5-0' }]]);
+      expect(recorded.refused).toHaveLength(1);
+    });
+
+    it('tells topic events from notifications by their shape, and takes a topic\'s reset for that topic', async () => {
+      const { fake, recorded } = setup(undefined, '3-0');
+      await recorded.follow('jobs.new', '9999999999999-0');
+      // The gateway acks where the topic goes on (its newest), then sends the reset, then the events.
+      fake.last.ack = () => ({ ok: true, lastEventId: '40-0' });
+      fake.last.accept();
+      await settle();
+      fake.last.fire('reset', { reason: 'unknown-cursor', lastEventId: '40-0', topic: 'jobs.new' });
+      fake.last.fire('job-posted', topicEvent('jobs.new', '41-0'));
+      fake.last.fire('job-match', notification('4-0'));
+      expect(recorded.topicEvents.map((event) => event.id)).toEqual(['41-0']);
+      expect(recorded.delivered.map((item) => item.id)).toEqual(['4-0']);
+      expect(recorded.resets).toBe(0);
+      expect(recorded.position.lastId).toBe('4-0');
+    });
+
+    it('stops a topic the refreshed token no longer grants (auth:refresh acks it as unsubscribed)', async () => {
+      let issued = 0;
+      const { fake, recorded } = setup(new TokenSource({ getToken: () => fakeJwt('u1', 100 + ++issued) }));
+      await recorded.follow('scores.x', '10-0');
+      await fake.last.handshake();
+      fake.last.ack = (event) => (event === 'auth:refresh' ? { ok: true, expiresAt: null, unsubscribed: ['scores.x'] } : { ok: true, lastEventId: '10-0' });
+      fake.last.accept();
+      await jest.advanceTimersByTimeAsync(82_000);
+      await settle();
+      expect(recorded.refused).toEqual([['scores.x', 'forbidden']]);
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEventMap, ClientToServerEvents, ServerToClientEvents } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
-import { isNotification, type Transport, type TransportContext } from './transport';
+import { isTopicEvent } from './topics';
+import { isNotification, type TopicCursor, type Transport, type TransportContext } from './transport';
 
 export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -19,6 +20,10 @@ export interface SocketTransportOptions {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** `topic:subscribe` refusals that asking again will not change; any other (`timeout`, `unavailable`, `rate_limited`) is retried. */
+const FINAL_TOPIC_ERRORS: ReadonlySet<string> = new Set(['forbidden', 'too_many_topics', 'bad_cursor', 'invalid_payload']);
+/** Wait before asking again for topics whose subscribe failed for now (doubled by jitter at most). */
+const TOPIC_RETRY_MS = 1_000;
 
 type Ack<E extends keyof ClientToServerEventMap> = ClientToServerEventMap[E]['ack'];
 
@@ -31,7 +36,10 @@ type Ack<E extends keyof ClientToServerEventMap> = ClientToServerEventMap[E]['ac
  *   token and a new attempt after a backoff;
  * - `auth:refresh` shortly before the token expires, so the socket stays up;
  * - the rooms it was asked to join, joined again on every connect (the server
- *   does not restore them).
+ *   does not restore them);
+ * - the client's topics, subscribed on every connect from the last id the
+ *   client has of each (subscriptions belong to a socket), and subscribed or
+ *   unsubscribed as the list changes.
  */
 export class SocketTransport implements Transport {
   private socket: RealtimeSocket | null = null;
@@ -41,6 +49,9 @@ export class SocketTransport implements Transport {
   private readonly backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Topics this connection asked for, each with the id it asked from; cleared when the socket drops. */
+  private readonly subscribed = new Map<string, { from: string | null }>();
+  private topicRetryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly context: TransportContext,
@@ -85,9 +96,12 @@ export class SocketTransport implements Transport {
       this.context.open();
       this.scheduleRefresh();
       for (const roomId of this.rooms) void this.emit('room:join', { roomId });
+      this.subscribed.clear();
+      this.topicsChanged();
     });
     socket.on('disconnect', (reason) => {
       this.clearRefresh();
+      this.subscribed.clear();
       if (reason === 'io client disconnect') return;
       this.context.lost(reason);
       // The server ended the socket on purpose (token expired): the stock client will not retry that.
@@ -102,11 +116,19 @@ export class SocketTransport implements Transport {
       void this.context.tokens.refresh().catch(() => undefined);
     });
     socket.on('reset', (payload) => {
-      this.context.reset(typeof payload?.lastEventId === 'string' ? payload.lastEventId : null, this.connectedFrom);
+      const position = typeof payload?.lastEventId === 'string' ? payload.lastEventId : null;
+      if (typeof payload?.topic !== 'string') {
+        this.context.reset(position, this.connectedFrom);
+        return;
+      }
+      const subscription = this.subscribed.get(payload.topic);
+      if (subscription && position !== null) this.context.topicResumesAfter(payload.topic, position, subscription.from);
     });
     socket.onAny((event: string, payload: unknown) => {
       if ((SOCKET_EVENTS as readonly string[]).includes(event)) this.options.onEvent(event as SocketEventName, payload);
-      else if (event !== 'reset' && event !== 'token-expired' && isNotification(payload) && payload.type === event) this.context.deliver(payload);
+      else if (event === 'reset' || event === 'token-expired') return;
+      else if (isTopicEvent(payload) && payload.type === event) this.context.deliverTopicEvent(payload);
+      else if (isNotification(payload) && payload.type === event) this.context.deliver(payload);
     });
     socket.connect();
   }
@@ -115,6 +137,9 @@ export class SocketTransport implements Transport {
     this.clearRefresh();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.topicRetryTimer !== null) clearTimeout(this.topicRetryTimer);
+    this.topicRetryTimer = null;
+    this.subscribed.clear();
     const socket = this.socket;
     this.socket = null;
     socket?.removeAllListeners();
@@ -152,6 +177,43 @@ export class SocketTransport implements Transport {
   leave(roomId: string): Promise<Ack<'room:leave'>> {
     this.rooms.delete(roomId);
     return this.emit('room:leave', { roomId });
+  }
+
+  /** Subscribes the topics the client follows and this socket does not, unsubscribes those it no longer follows. */
+  topicsChanged(): void {
+    const socket = this.socket;
+    if (socket === null || !socket.connected) return; // the next connect subscribes them all
+    const wanted = this.context.topics();
+    const names = new Set(wanted.map(({ topic }) => topic));
+    for (const topic of [...this.subscribed.keys()]) {
+      if (names.has(topic)) continue;
+      this.subscribed.delete(topic);
+      void this.emit('topic:unsubscribe', { topic });
+    }
+    for (const cursor of wanted) if (!this.subscribed.has(cursor.topic)) void this.subscribe(socket, cursor);
+  }
+
+  /** `topic:subscribe` from the client's last id; the ack says where the topic continues, before its first event. */
+  private async subscribe(socket: RealtimeSocket, { topic, lastEventId }: TopicCursor): Promise<void> {
+    const subscription = { from: lastEventId };
+    this.subscribed.set(topic, subscription);
+    const ack = await this.emit('topic:subscribe', lastEventId === null ? { topic } : { topic, lastEventId });
+    // Unsubscribed, subscribed again or disconnected meanwhile: this answer is about nothing current.
+    if (this.subscribed.get(topic) !== subscription || socket !== this.socket) return;
+    if (ack.ok) {
+      if (typeof ack.lastEventId === 'string') this.context.topicResumesAfter(topic, ack.lastEventId, lastEventId);
+      return;
+    }
+    this.subscribed.delete(topic);
+    if (FINAL_TOPIC_ERRORS.has(ack.error)) this.context.topicRefused(topic, ack.error);
+    else this.retryTopicsLater();
+  }
+
+  private retryTopicsLater(): void {
+    this.topicRetryTimer ??= setTimeout(() => {
+      this.topicRetryTimer = null;
+      this.topicsChanged();
+    }, TOPIC_RETRY_MS * (1 + this.context.random()));
   }
 
   private retryLater(freshToken: boolean): void {
@@ -192,7 +254,13 @@ export class SocketTransport implements Transport {
     }
     if (token === before || !this.socket?.connected) return;
     const ack = await this.emit('auth:refresh', { token });
-    if (ack.ok) this.scheduleRefresh();
+    if (!ack.ok) return;
+    this.scheduleRefresh();
+    // The new token's `topics` claim no longer grants these: the server has stopped them.
+    for (const topic of ack.unsubscribed ?? []) {
+      this.subscribed.delete(topic);
+      this.context.topicRefused(topic, 'forbidden');
+    }
   }
 
   private clearRefresh(): void {

@@ -1,4 +1,4 @@
-import type { Notification } from '@app/notifications/client-events';
+import type { Notification, TopicEvent } from '@app/notifications/client-events';
 import type { TokenSource } from './token-source';
 
 /** The channels a client can receive notifications on. */
@@ -18,13 +18,20 @@ export interface ChannelStatus {
   state: ChannelState;
   /** Times it opened again after having been open. */
   reconnects: number;
-  /** Notifications this channel delivered first (copies on other channels are not counted). */
+  /** Notifications and topic events this channel delivered first (copies on other channels are not counted). */
   delivered: number;
   /** Why it is not open, when it is not. */
   error: string | null;
 }
 
-/** What a transport is given: the shared token and position, and where to report. */
+/** A topic a channel carries: its key in an SSE cursor (null without SubtleCrypto) and the id it resumes after. */
+export interface TopicCursor {
+  readonly topic: string;
+  readonly key: string | null;
+  readonly lastEventId: string | null;
+}
+
+/** What a transport is given: the shared token and positions, and where to report. */
 export interface TransportContext {
   readonly baseUrl: string;
   readonly tokens: TokenSource;
@@ -40,6 +47,22 @@ export interface TransportContext {
    * for a connection made from the resume id `from`.
    */
   reset(position: string | null, from: string | null): void;
+  /**
+   * The topics to carry now, in the order they were followed. Each was admitted
+   * (the user may follow it, and its start position is known) before it is listed.
+   */
+  topics(): readonly TopicCursor[];
+  /** Hands over a topic event; copies (and events of topics no longer followed) are dropped by the client. */
+  deliverTopicEvent(event: TopicEvent): void;
+  /**
+   * The server said `topic` continues after `position` (a topic's `reset`, or a
+   * subscribe's ack), for a subscription made from the resume id `from`.
+   */
+  topicResumesAfter(topic: string, position: string, from: string | null): void;
+  /** The server refused the topic (`forbidden`, `too_many_topics`, ...): the client stops asking for it. */
+  topicRefused(topic: string, error: string): void;
+  /** A stream with topics was refused without saying which (an SSE 403, or a browser's silent give-up): check each again. */
+  checkTopics(): void;
   connecting(): void;
   open(): void;
   lost(reason: string): void;
@@ -49,6 +72,8 @@ export interface TransportContext {
 export interface Transport {
   start(): void;
   stop(): void;
+  /** The list of `topics()` changed: carry the new one (polling reads it on each round, so it has none). */
+  topicsChanged?(): void;
 }
 
 /** True for a payload that has the notification shape (as opposed to chat, typing, ...). */
@@ -80,6 +105,13 @@ export function sleep(ms: number): { done: Promise<boolean>; cancel(): void } {
       finish(false);
     },
   };
+}
+
+/** `getJson` with the current user token, and once more with a fresh one after a 401. */
+export async function getJsonAuthorized(context: TransportContext, path: string, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+  const answer = await getJson(context, path, await context.tokens.get(), signal);
+  if (answer.status !== 401 || !context.tokens.refreshable) return answer;
+  return getJson(context, path, await context.tokens.refresh(), signal);
 }
 
 /** `GET` with the user token; the parsed JSON body (null when it is not JSON) and the status. */

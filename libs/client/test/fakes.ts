@@ -8,6 +8,8 @@ import { ResumePosition } from '../src/event-ids';
 import type { EventSourceLike } from '../src/sse-transport';
 import type { ChannelLike, LockManagerLike, TabSharing } from '../src/tab-leader';
 import { TokenSource } from '../src/token-source';
+import { topicKey } from '../src/topic-cursor';
+import { TopicPositions } from '../src/topics';
 import type { TransportContext } from '../src/transport';
 
 export class FakeEventSource implements EventSourceLike {
@@ -265,17 +267,32 @@ export function notification(id: string, type = 'job-match', data: Record<string
   return { id, type, userId, data, createdAt: new Date().toISOString() };
 }
 
+export function topicEvent(topic: string, id: string, type = 'job-posted', data: Record<string, unknown> = {}) {
+  return { id, topic, type, data, createdAt: new Date().toISOString() };
+}
+
+
 /** Lets queued promise callbacks and zero-delay timers run (with or without fake timers). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 }
 
-/** A transport context that records what the transport reports, with a real position and token source. */
+/**
+ * A transport context that records what the transport reports, with a real
+ * position and token source; `follow` lists a topic as the hub would once it
+ * is admitted, at `lastEventId`.
+ */
 export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof globalThis.fetch; lastEventId?: string } = {}) {
   const reports: string[] = [];
   const delivered: Array<{ id: string; type: string }> = [];
+  const topicEvents: Array<{ id: string; topic: string; type: string }> = [];
+  const refused: Array<[string, string]> = [];
   const position = new ResumePosition(options.lastEventId);
+  const topicPositions = new TopicPositions();
+  const followed: string[] = [];
+  const keys = new Map<string, string | null>();
   let resets = 0;
+  let checks = 0;
   const context: TransportContext = {
     baseUrl: 'http://gateway.test',
     tokens: options.tokens ?? new TokenSource({ token: fakeJwt('u1') }),
@@ -289,6 +306,16 @@ export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof
       resets++;
       if (resumeAt !== null) position.restart(resumeAt, from);
     },
+    topics: () => followed.map((topic) => ({ topic, key: keys.get(topic) ?? null, lastEventId: topicPositions.lastId(topic) })),
+    deliverTopicEvent: (event) => {
+      if (followed.includes(event.topic) && topicPositions.of(event.topic).accept(event.id)) topicEvents.push(event);
+    },
+    topicResumesAfter: (topic, resumeAt, from) => topicPositions.get(topic)?.restart(resumeAt, from),
+    topicRefused: (topic, error) => {
+      refused.push([topic, error]);
+      followed.splice(followed.indexOf(topic), 1);
+    },
+    checkTopics: () => checks++,
     connecting: () => reports.push('connecting'),
     open: () => reports.push('open'),
     lost: (reason) => reports.push(`lost: ${reason}`),
@@ -298,8 +325,23 @@ export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof
     reports,
     delivered,
     position,
+    topicEvents,
+    topicPositions,
+    refused,
+    async follow(topic: string, lastEventId: string) {
+      keys.set(topic, await topicKey(topic));
+      topicPositions.of(topic, lastEventId);
+      followed.push(topic);
+    },
+    unfollow(topic: string) {
+      followed.splice(followed.indexOf(topic), 1);
+      topicPositions.delete(topic);
+    },
     get resets() {
       return resets;
+    },
+    get checks() {
+      return checks;
     },
   };
 }
