@@ -59,16 +59,11 @@ export class RedisIoAdapter extends IoAdapter {
     const publisher = connections.create('socket.io-pub', options);
     const subscriber = connections.create('socket.io-sub', options, { shardedSubscribers: true });
     for (const client of [publisher, subscriber]) client.on('error', () => undefined); // RedisConnections logs the outage
-    // The adapter fires most PUBLISHes without awaiting them; one cut off by a closing or lost
-    // connection must not become an unhandled rejection (callers that await still see it).
-    for (const command of ['publish', 'spublish'] as const) {
-      const send = publisher[command].bind(publisher) as (...args: unknown[]) => Promise<number>;
-      (publisher as unknown as Record<string, unknown>)[command] = (...args: unknown[]) => {
-        const sent = send(...args);
-        sent.catch(() => undefined);
-        return sent;
-      };
-    }
+    // The adapter fires most PUBLISHes and every (un)subscribe without awaiting them; one cut off
+    // by a closing or lost connection (a disconnect while reconnecting flushes them all) must not
+    // become an unhandled rejection. Callers that await still see it.
+    keepUnawaitedFailuresQuiet(publisher, ['publish', 'spublish']);
+    keepUnawaitedFailuresQuiet(subscriber, ['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
     this.clients.push(publisher, subscriber);
     const key = this.app.get(RedisKeys).socketIoAdapter();
     if (cluster) {
@@ -115,6 +110,19 @@ export class RedisIoAdapter extends IoAdapter {
     // quit() would wait forever on a client that is not connected (its retries are unbounded).
     await Promise.allSettled(this.clients.filter((client) => client.status === 'ready').map((client) => client.quit()));
     for (const client of this.clients) client.disconnect();
+  }
+}
+
+/** Wraps each command so that a rejection nobody awaits is not reported as unhandled. */
+function keepUnawaitedFailuresQuiet(client: RedisClient, commands: readonly string[]): void {
+  const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const command of commands) {
+    const send = methods[command].bind(client);
+    methods[command] = (...args: unknown[]) => {
+      const sent = send(...args);
+      sent.catch(() => undefined);
+      return sent;
+    };
   }
 }
 

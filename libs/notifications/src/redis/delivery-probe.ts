@@ -115,6 +115,8 @@ export class DeliveryProbe extends EventEmitter implements OnModuleInit, OnAppli
         }),
         PROBE_TIMEOUT_MS,
       );
+      // A round cut off by shutdown must not hold the process (or a test run) open for its timeout.
+      timer.unref();
       this.waiting.set(nonce, () => {
         clearTimeout(timer);
         resolve();
