@@ -1,4 +1,4 @@
-import type { Fleet, Route } from './fleet';
+import { type Fleet, type Route, userToken } from './fleet';
 import { seqOf } from './truth';
 
 /*
@@ -6,16 +6,24 @@ import { seqOf } from './truth';
  * gets dropped, reconnects (following to the other instance when its own is
  * gone) and resumes, as a browser or a stock client library would. Each
  * connection attempt is a Segment; the checker judges every segment against
- * the cursor it was opened with, and the segments together as one stream.
+ * the cursor it was opened with, and the segments together as one stream,
+ * for each stream the client follows: the user's own and its topics.
  */
 
 export type ClientKind = 'sse' | 'eventsource' | 'websocket' | 'sio-polling' | 'rest-polling';
 export type CursorVia = 'header' | 'query' | 'auth' | 'after';
 
 export type Received =
-  | { kind: 'item'; id: string; userId: string; type: string; seq: number | null; at: number }
-  /** `position`: where the stream says it continues after (SSE: the reset's `id:`; Socket.IO: `lastEventId`), if it says. */
-  | { kind: 'reset'; reason: string; position?: string; at: number }
+  /**
+   * A notification (`stream` its userId) or a topic event (`stream` its topic). `frameId`: on an SSE
+   * connection with topics, the `id:` line that came with it (the connection's cursor, judged by the checker).
+   */
+  | { kind: 'item'; id: string; stream: string; topic: boolean; type: string; seq: number | null; at: number; frameId?: string }
+  /**
+   * `position`: where the stream says it continues after (SSE: the reset's `id:`, with topics the connection's
+   * cursor; Socket.IO: `lastEventId`), if it says. `topic`: the topic whose stream it is; absent for the user's.
+   */
+  | { kind: 'reset'; reason: string; position?: string; topic?: string; at: number }
   /** A frame the client could not read as the contract says (e.g. `id:` line differing from the notification id). */
   | { kind: 'bad'; text: string; at: number };
 
@@ -39,6 +47,21 @@ export interface Segment {
   endDetail?: string;
   /** The reader stopped reading at some point of this connection. */
   paused: boolean;
+  /** Socket.IO: each `topic:subscribe` sent on this connection, in order. */
+  subs: TopicSub[];
+}
+
+/** One `topic:subscribe` of a socket; its events are those of the topic in `received` from `from` on (up to the next one of the topic). */
+export interface TopicSub {
+  topic: string;
+  /** The `lastEventId` sent (null: none). */
+  cursor: string | null;
+  sentAt: number;
+  /** Index in the segment's `received` when it was sent, and when its ack came. */
+  from: number;
+  ackIndex: number | null;
+  ackedAt: number | null;
+  ack: null | { ok: true; lastEventId: string } | { ok: false; error: string };
 }
 
 /** One `GET /api/notifications` of a polling client. */
@@ -71,10 +94,32 @@ export abstract class LogicalClient {
     readonly user: string,
     protected readonly fleet: Fleet,
     protected preferred: number,
+    /** Topics followed beside the user's own stream (a polling client polls the first one instead of the user's). */
+    readonly topics: readonly string[] = [],
+    /** The token's `topics` claim. */
+    readonly claims: readonly string[] = [],
   ) {}
 
-  /** Starts connecting with this cursor; see {@link ready}. */
-  abstract open(cursor: string | null, via: CursorVia | null): void;
+  /** The streams this client follows: the user's own and its topics, or the one it polls. */
+  get streams(): string[] {
+    if (this.kind === 'rest-polling') return [this.topics[0] ?? this.user];
+    return [this.user, ...this.topics];
+  }
+
+  /** Whether the model's deployment lets this client follow the topic (PUBLIC_TOPICS `jobs.*`, or its claim). */
+  mayFollow(topic: string): boolean {
+    return topic.startsWith('jobs.') || this.claims.includes(topic);
+  }
+
+  protected token(): string {
+    return userToken(this.user, this.claims.length > 0 ? { topics: this.claims } : {});
+  }
+
+  /**
+   * Starts connecting with this cursor; see {@link ready}. `topicCursors`: Socket.IO, the `lastEventId` of each
+   * topic's first `topic:subscribe` (later ones, after a reconnect, send the last id received of the topic).
+   */
+  abstract open(cursor: string | null, via: CursorVia | null, topicCursors?: ReadonlyMap<string, string | null>): void;
   abstract close(): void;
   /** What the client resumes from: the last id it saw (SSE: the last `id:` line, the opening one included). */
   abstract resumeId(): string | null;
@@ -111,6 +156,7 @@ export abstract class LogicalClient {
       received: [],
       end: null,
       paused: false,
+      subs: [],
     };
     this.segments.push(segment);
     return segment;
@@ -124,16 +170,20 @@ export abstract class LogicalClient {
   }
 }
 
-/** Reads one notification as a client received it; anything off-contract becomes a `bad` entry. */
-export function readNotification(json: string, frameId?: string): Received {
+/**
+ * Reads one notification or topic event as a client received it; anything off-contract becomes a `bad` entry.
+ * `frameId`: the `id:` line, which must be the entry's id, unless `combined` (a connection with topics: kept for the checker).
+ */
+export function readNotification(json: string, frameId?: string, combined = false): Received {
   const at = performance.now();
   try {
-    const value = JSON.parse(json) as { id?: unknown; userId?: unknown; type?: unknown; data?: Record<string, unknown> };
-    if (typeof value.id !== 'string' || typeof value.userId !== 'string' || typeof value.type !== 'string') {
-      return { kind: 'bad', text: `not a notification: ${json.slice(0, 120)}`, at };
+    const value = JSON.parse(json) as { id?: unknown; userId?: unknown; topic?: unknown; type?: unknown; data?: Record<string, unknown> };
+    const stream = value.topic ?? value.userId;
+    if (typeof value.id !== 'string' || typeof stream !== 'string' || typeof value.type !== 'string' || (value.topic !== undefined && value.userId !== undefined)) {
+      return { kind: 'bad', text: `not a notification or topic event: ${json.slice(0, 120)}`, at };
     }
-    if (frameId !== undefined && frameId !== value.id) return { kind: 'bad', text: `id: line ${frameId} but notification id ${value.id}`, at };
-    return { kind: 'item', id: value.id, userId: value.userId, type: value.type, seq: seqOf(value as never), at };
+    if (!combined && frameId !== undefined && frameId !== value.id) return { kind: 'bad', text: `id: line ${frameId} but notification id ${value.id}`, at };
+    return { kind: 'item', id: value.id, stream, topic: value.topic !== undefined, type: value.type, seq: seqOf(value as never), at, ...(combined ? { frameId } : {}) };
   } catch {
     return { kind: 'bad', text: `unparseable: ${json.slice(0, 120)}`, at };
   }
@@ -141,13 +191,17 @@ export function readNotification(json: string, frameId?: string): Received {
 
 /** A `reset`: its reason, and where the stream continues after (`position`, from the frame's id or the payload's lastEventId). */
 export function readReset(payload: unknown, position?: string): Received & { kind: 'reset' } {
-  const fields = typeof payload === 'object' && payload !== null ? (payload as { reason?: unknown; lastEventId?: unknown }) : {};
+  const fields = typeof payload === 'object' && payload !== null ? (payload as { reason?: unknown; lastEventId?: unknown; topic?: unknown }) : {};
   const reason = typeof fields.reason === 'string' ? fields.reason : `(no reason: ${JSON.stringify(payload)})`;
   const at = typeof fields.lastEventId === 'string' ? fields.lastEventId : position;
-  return { kind: 'reset', reason, ...(at !== undefined && at !== '' ? { position: at } : {}), at: performance.now() };
+  const topic = typeof fields.topic === 'string' ? { topic: fields.topic } : {};
+  return { kind: 'reset', reason, ...(at !== undefined && at !== '' ? { position: at } : {}), ...topic, at: performance.now() };
 }
 
 /** Event names that carry state, not notifications: clients ignore them here. */
 export const NON_NOTIFICATION_EVENTS = new Set(['inbox', 'chat', 'presence', 'typing', 'cursor-move', 'token-expired']);
+
+/** Every type the model publishes: notifications (`job-match`, `model-ping`, chat's `message-received`) and topic events. */
+export const MODEL_EVENT_TYPES = ['job-match', 'message-received', 'model-ping', 'model-tick', 'model-score'] as const;
 
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,8 @@
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import type { ClientKind, CursorVia } from './client';
-import { debug, type Feature, SETTINGS } from './config';
-import type { ScheduleRun } from './schedule-run';
+import { debug, SETTINGS } from './config';
+import { combinedCursor, type CursorSpec, resolveCursor, resolveTopicCursor, type TopicCursorSpec } from './cursor-specs';
+import { type ScheduleRun, TOPIC_PICKS, type TopicPick } from './schedule-run';
 import { RawSseClient } from './sse-clients';
 
 /*
@@ -23,9 +24,7 @@ export interface Model {
 }
 export type Command = fc.AsyncCommand<Model, ScheduleRun>;
 
-export type CursorSpec = 'none' | 'zero' | 'zero-zero' | 'own-first' | 'own-middle' | 'own-last' | 'ahead' | 'ahead-max' | 'foreign' | 'malformed' | 'out-of-range';
-
-abstract class Step implements Command {
+export abstract class Step implements Command {
   abstract readonly check: (model: Readonly<Model>) => boolean;
   abstract run(model: Model, real: ScheduleRun): Promise<void>;
   protected abstract readonly describe: () => string;
@@ -97,24 +96,52 @@ export class Chat extends Step {
   }
 }
 
+/**
+ * Opens a client for a user, following `topics` besides its own stream (a polling client polls the first topic
+ * instead). `cursor` is the user's stream's; `topicCursor` each topic's; `combined`: an SSE client sends one cursor
+ * over all its streams (`r1.`...), built from both, where it would otherwise send the user's plain one.
+ */
 export class Open extends Step {
-  constructor(readonly kind: ClientKind, readonly user: number, readonly cursor: CursorSpec, readonly viaQuery: boolean, readonly gateway: number) {
+  constructor(
+    readonly kind: ClientKind,
+    readonly user: number,
+    readonly cursor: CursorSpec,
+    readonly viaQuery: boolean,
+    readonly gateway: number,
+    readonly topics: TopicPick = 'none',
+    readonly topicCursor: TopicCursorSpec = 'none',
+    readonly combined = false,
+  ) {
     super();
   }
   check = () => true;
-  describe = () => `open ${this.kind} for u${this.user} cursor=${this.cursor}${this.kind === 'sse' && this.viaQuery ? ' (in the query)' : ''} @g${this.gateway}`;
+  describe = () =>
+    `open ${this.kind} for u${this.user}${this.topics !== 'none' ? ` +topics ${this.topics} (topic cursor=${this.topicCursor})` : ''} cursor=${this.cursor}${this.combined && sseKind(this.kind) ? ' combined' : ''}${this.kind === 'sse' && this.viaQuery ? ' (in the query)' : ''} @g${this.gateway}`;
   async run(model: Model, real: ScheduleRun): Promise<void> {
     const user = real.users[this.user % real.users.length];
-    const cursor = await resolveCursor(real, user, this.cursor);
-    const client = real.openClient(this.kind, user, this.gateway);
+    const topics = TOPIC_PICKS[this.topics].follow.map((i) => real.topics[i]);
+    const topicCursors = new Map<string, string | null>();
+    for (const topic of topics) topicCursors.set(topic, await resolveTopicCursor(real, topic, this.topicCursor));
+    const cursor =
+      this.kind === 'rest-polling' && topics.length > 0
+        ? (topicCursors.get(topics[0]) ?? null)
+        : sseKind(this.kind) && this.combined
+          ? await combinedCursor(real, user, topicCursors, this.cursor, this.topicCursor)
+          : await resolveCursor(real, user, this.cursor);
+    const client = real.openClient(this.kind, user, this.gateway, this.topics);
     const via: CursorVia = this.kind === 'sse' && this.viaQuery ? 'query' : client.cursorVia;
-    client.open(cursor, cursor === null ? null : via);
+    client.open(cursor, cursor === null ? null : via, topicCursors);
     model.clients.push({ kind: this.kind, open: true, stalled: false });
     await waitSettledOpen(client);
     const segment = client.current;
     const outcome = client.dead ?? (segment?.refused ? `refused ${segment.refused}` : segment?.establishedAt ? `up on g${segment.route.index}` : 'pending');
-    this.note(real, `open ${client.name}=${this.kind} for ${user} cursor=${this.cursor}${cursor !== null ? `(${cursor}) via ${via}` : ''} → ${outcome}`);
+    const followed = topics.length > 0 ? ` +topics ${topics.join(',')}${client.kind === 'rest-polling' || sseKind(client.kind) ? '' : ` from ${[...topicCursors.values()].join(',')}`}` : '';
+    this.note(real, `open ${client.name}=${this.kind} for ${user}${followed} cursor=${this.cursor}${this.combined && sseKind(this.kind) ? '+combined' : ''}${cursor !== null ? `(${cursor}) via ${via}` : ''} → ${outcome}`);
   }
+}
+
+function sseKind(kind: ClientKind): boolean {
+  return kind === 'sse' || kind === 'eventsource';
 }
 
 /** Picks the n-th client (modulo) among those the predicate accepts. */
@@ -153,13 +180,16 @@ export class Reopen extends Step {
   }
 }
 
-/** Stops reading an SSE stream and publishes large notifications to its user: past the bound when `long`. */
+/**
+ * Stops reading an SSE stream and publishes large entries to its user (`toTopic`: to the first topic it
+ * follows, if it follows one): past the bound when `long`.
+ */
 export class Stall extends Step {
-  constructor(readonly n: number, readonly long: boolean) {
+  constructor(readonly n: number, readonly long: boolean, readonly toTopic = false) {
     super();
   }
   check = (model: Readonly<Model>) => pick(model, this.n, (c) => c.kind === 'sse' && c.open && !c.stalled) >= 0;
-  describe = () => `stall SSE reader #${this.n} (modulo) through ${this.long ? 'many' : 'a few'} large notifications`;
+  describe = () => `stall SSE reader #${this.n} (modulo) through ${this.long ? 'many' : 'a few'} large ${this.toTopic ? 'topic events' : 'notifications'}`;
   async run(model: Model, real: ScheduleRun): Promise<void> {
     const index = pick(model, this.n, (c) => c.kind === 'sse' && c.open && !c.stalled);
     const client = real.clients[index] as RawSseClient;
@@ -167,11 +197,12 @@ export class Stall extends Step {
     model.clients[index].stalled = true;
     const count = this.long ? SETTINGS.longStallPublishes : SETTINGS.shortStallPublishes;
     const first = real.lastSeq + 1;
+    const target = (this.toTopic ? client.topics.find((topic) => client.mayFollow(topic)) : undefined) ?? client.user;
     // Six at a time, over both gateways: a fraction of the time of one by one, and still past the bound.
     for (let i = 0; i < count; i += 6) {
-      await Promise.all([0, 1, 2, 3, 4, 5].filter((j) => i + j < count).map((j) => real.publishRest(client.user, j % 2, { via: 'big', big: true })));
+      await Promise.all([0, 1, 2, 3, 4, 5].filter((j) => i + j < count).map((j) => real.publishRest(target, j % 2, { via: 'big', big: true })));
     }
-    this.note(real, `stall ${client.name} while ${count} notifications of 64 KiB (from seq=${first}) are published to ${client.user}`);
+    this.note(real, `stall ${client.name} while ${count} entries of 64 KiB (from seq=${first}) are published to ${target}`);
   }
 }
 
@@ -216,82 +247,4 @@ export class KillGateway extends Step {
 async function waitSettledOpen(client: { settledOpen: boolean }): Promise<void> {
   const deadline = performance.now() + 3_000;
   while (!client.settledOpen && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-const UINT64 = '18446744073709551615';
-
-async function resolveCursor(real: ScheduleRun, user: string, spec: CursorSpec): Promise<string | null> {
-  const own = real.truth.items(user);
-  switch (spec) {
-    case 'none':
-      return null;
-    case 'zero':
-      return '0';
-    case 'zero-zero':
-      return '0-0';
-    case 'own-first':
-      return own[0]?.id ?? null;
-    case 'own-middle':
-      return own[Math.floor(own.length / 2)]?.id ?? null;
-    case 'own-last':
-      return own[own.length - 1]?.id ?? null;
-    case 'ahead':
-      return '9999999999999-0';
-    case 'ahead-max':
-      return `${UINT64}-${UINT64}`;
-    case 'malformed':
-      return 'abc';
-    case 'out-of-range':
-      return '18446744073709551616-0'; // 2^64: shaped like an id, out of range
-    case 'foreign': {
-      const other = real.users.find((candidate) => candidate !== user && real.truth.items(candidate).length > 0) ?? real.users.find((candidate) => candidate !== user)!;
-      // Someone else must have an id: publish one if nobody has yet.
-      if (real.truth.items(other).length === 0) await real.publishRest(other, 0);
-      await waitUntil(() => real.truth.items(other).length > 0);
-      return real.truth.items(other)[0]?.id ?? null;
-    }
-  }
-}
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  const deadline = performance.now() + 2_000;
-  while (!check() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-/** The command arbitrary: weights are how often each step appears (in an average schedule of ~10 steps). */
-export function commandArbitraries(excluded: ReadonlySet<Feature>): fc.Arbitrary<Command>[] {
-  const on = (feature: Feature, weight: number) => (excluded.has(feature) ? 0 : weight);
-  const user = fc.nat({ max: 3 });
-  const gateway = fc.nat({ max: 1 });
-  /** Which client a step acts on, among those it can act on (modulo their number). */
-  const pickOne = fc.nat({ max: 7 });
-  const kind = fc.constantFrom<ClientKind>('sse', 'sse', 'sse', 'websocket', 'websocket', 'sio-polling', 'rest-polling', ...(excluded.has('eventsource') ? [] : (['eventsource'] as const)));
-  const cursors: Array<[CursorSpec, number]> = [
-    ['none', 4],
-    ['own-first', 1],
-    ['own-middle', 1],
-    ['own-last', 2],
-    ['zero', on('zero-cursors', 1)],
-    ['zero-zero', on('zero-cursors', 1)],
-    ['ahead', on('ahead-cursors', 1)],
-    ['ahead-max', on('ahead-cursors', 1)],
-    ['foreign', on('foreign-cursors', 1)],
-    ['malformed', on('malformed-cursors', 1)],
-    ['out-of-range', on('malformed-cursors', 1)],
-  ];
-  const cursor = fc.oneof(...cursors.filter(([, weight]) => weight > 0).map(([spec, weight]) => ({ arbitrary: fc.constant(spec), weight })));
-  const weighted: Array<[fc.Arbitrary<Command>, number]> = [
-    [fc.tuple(user, fc.constantFrom<'rest' | 'queue'>('rest', 'rest', ...(excluded.has('queue') ? [] : (['queue'] as const))), gateway).map(([u, via, g]) => new Publish(u, via, g)), 12],
-    [fc.tuple(user, fc.integer({ min: 3, max: 10 })).map(([u, count]) => new Burst(u, count)), 4],
-    [fc.tuple(user, fc.boolean()).map(([u, concurrent]) => new Republish(u, concurrent)), 2],
-    [fc.tuple(user, gateway).map(([u, g]) => new Chat(u, g)), on('chat', 3)],
-    [fc.tuple(kind, user, cursor, fc.boolean(), gateway).map(([k, u, c, q, g]) => new Open(k, u, c, q, g)), 12],
-    [pickOne.map((n) => new Close(n)), 3],
-    [pickOne.map((n) => new Reopen(n)), 3],
-    [fc.tuple(pickOne, fc.boolean()).map(([n, long]) => new Stall(n, long)), on('stall', 2)],
-    [pickOne.map((n) => new Resume(n)), on('stall', 2)],
-    [fc.tuple(fc.boolean(), fc.nat({ max: 1 })).map(([both, n]) => new KillSubscriber(both, n)), on('subscriber-kill', 2)],
-    [fc.tuple(gateway, fc.constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')).map(([g, s]) => new KillGateway(g, s)), on('kill', 1)],
-  ];
-  return [fc.oneof(...weighted.filter(([, weight]) => weight > 0).map(([arbitrary, weight]) => ({ arbitrary, weight })))];
 }

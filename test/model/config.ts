@@ -6,12 +6,20 @@
  * something else.
  */
 
-/** Bump when commands, their arbitraries or their weights change. */
-export const MODEL_VERSION = 1;
+/**
+ * Bump when commands, their arbitraries or their weights change. Version 1
+ * had no topics; its arbitraries are kept (arbitraries.ts), so that entries
+ * recorded under it still replay the schedule they were recorded for.
+ */
+export const MODEL_VERSION = 2;
+/** The versions whose arbitraries arbitraries.ts still builds; a regression of any other is reported as stale. */
+export const REPLAYABLE_VERSIONS: readonly number[] = [1, 2];
 
 export const SETTINGS = {
   /** Small, so that ordinary schedules trim history (the brief asks for 8-20). 20 x 64 KiB is over the 1 MiB SSE bound. */
   historyMax: 20,
+  /** TOPIC_HISTORY_MAX: smaller still (topics get fewer publishes than all the users together), and unlike the user's bound, so that a mix-up of the two shows. */
+  topicHistoryMax: 5,
   /** The `retry:` the gateways send: reconnects are quick. */
   sseRetryMs: 50,
   /** Polling page size: small, so that catching up takes several pages. */
@@ -48,6 +56,9 @@ export const FEATURES = [
   'queue', // the `notifications` BullMQ queue
   'chat', // direct chat over Socket.IO
   'eventsource', // the `eventsource` package as a client
+  'topics', // topics: publishes, clients that follow them (SSE ?topics=, topic:subscribe, topic polling), combined cursors
+  'topic-claims', // a non-public topic, followed through a token's `topics` claim, and refused to a user without it
+  'ancient-cursors', // an id older than anything the stream holds (`1295-0`, the `u_zz` of a forged combined cursor)
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

@@ -21,11 +21,11 @@ export const MODEL_JWT_SECRET = 'model-secret-that-is-long-enough-for-hs256!';
 export const MODEL_API_KEY = 'model-internal-api-key';
 const root = path.resolve(__dirname, '../..');
 
-/** An HS256 user token, signed here so that the CLI needs none of Nest. */
-export function userToken(userId: string): string {
+/** An HS256 user token with more `claims` (`topics`), signed here so that the CLI needs none of Nest. */
+export function userToken(userId: string, claims: Record<string, unknown> = {}): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: userId, iat: now, exp: now + 3600 })}`;
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ ...claims, sub: userId, iat: now, exp: now + 3600 })}`;
   return `${unsigned}.${createHmac('sha256', MODEL_JWT_SECRET).update(unsigned).digest('base64url')}`;
 }
 
@@ -162,6 +162,11 @@ export class Fleet {
       .filter((id): id is string => id !== undefined);
   }
 
+  /** The gateways' recent warnings and errors (from the tail each instance keeps), for a failure report. */
+  warnings(): string[] {
+    return this.instances.flatMap((instance, i) => (instance?.log ?? '').split('\n').filter((line) => /"level":"(warn|error)"|\b(WARN|ERROR)\b/.test(line)).slice(-8).map((line) => `g${i}: ${line.trim().slice(0, 240)}`));
+  }
+
   logs(): string {
     return this.instances.map((instance, i) => `--- g${i} (generation ${instance?.generation})\n${instance?.log.slice(-3000) ?? ''}`).join('\n');
   }
@@ -220,6 +225,9 @@ export class Fleet {
       INSTANCE_ID: `g${index}`,
       WORKER_EMBEDDED: 'true',
       HISTORY_MAX_PER_USER: String(SETTINGS.historyMax),
+      TOPIC_HISTORY_MAX: String(SETTINGS.topicHistoryMax),
+      // The model's public topics are under `jobs.`; its private one is followed through a token's `topics` claim.
+      PUBLIC_TOPICS: 'jobs.*',
       SSE_RETRY_MS: String(SETTINGS.sseRetryMs),
       // One wave: a SIGTERM sends every client away at once instead of over four seconds.
       DRAIN_PERCENT_PER_SECOND: '100',

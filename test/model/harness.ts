@@ -1,19 +1,20 @@
 import { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { uniquePrefix } from '../support/prefix';
-import type { LogicalClient, Received } from './client';
-import { commandArbitraries, type Model } from './commands';
-import { debug, type Feature, SETTINGS } from './config';
+import { commandArbitraries } from './arbitraries';
+import type { LogicalClient, Received, Segment } from './client';
+import type { Model } from './commands';
+import { debug, type Feature, MODEL_VERSION, SETTINGS } from './config';
 import { Fleet } from './fleet';
 import { checkLedger } from './ledger';
-import { freshUsers, ScheduleRun } from './schedule-run';
+import { freshStreams, ScheduleRun } from './schedule-run';
 import { RawSseClient } from './sse-clients';
 import { Truth } from './truth';
 import { type CheckContext, checkClient, lagging } from './verdict';
 
 /*
  * Runs schedules: two gateways and the monitor live for the whole run; each
- * schedule gets fresh users, runs its commands, lets everything settle
+ * schedule gets fresh users and topics, runs its commands, lets everything settle
  * (bounded by a deadline, never a bare sleep), checks the invariant and closes
  * its clients. A violation throws a ModelViolation whose message is the whole
  * readable report, so fast-check's shrinking keeps the report of the smallest
@@ -52,10 +53,10 @@ export class ModelHarness {
 
   /**
    * The property: 3 or 4 users, up to SETTINGS.maxCommands steps, without the `excluded` features.
-   * `replayPath` only when replaying a recorded failure.
+   * `replayPath` only when replaying a recorded failure; `version`: the model version it was recorded under.
    */
-  property(excluded: ReadonlySet<Feature>, replayPath?: string): fc.IAsyncProperty<[number, Iterable<fc.AsyncCommand<Model, ScheduleRun>>]> {
-    const commands = fc.commands(commandArbitraries(excluded), { maxCommands: SETTINGS.maxCommands, size: 'max', replayPath });
+  property(excluded: ReadonlySet<Feature>, replayPath?: string, version = MODEL_VERSION): fc.IAsyncProperty<[number, Iterable<fc.AsyncCommand<Model, ScheduleRun>>]> {
+    const commands = fc.commands(commandArbitraries(excluded, version), { maxCommands: SETTINGS.maxCommands, size: 'max', replayPath });
     return fc.asyncProperty(fc.integer({ min: 3, max: 4 }), commands, async (userCount, steps) => {
       // Shrinking is bounded: past the budget every further candidate "passes" and the smallest so far stands.
       if (this.failureAt !== null && performance.now() - this.failureAt > SETTINGS.shrinkBudgetMs) return;
@@ -89,14 +90,14 @@ export class ModelHarness {
     this.schedules++;
     await this.fleet.ready();
     const startedAt = performance.now();
-    const users = freshUsers(userCount, !excluded.has('unicode'));
-    await this.truth.watch(users);
-    debug(`schedule ${this.schedules}: users ${users.join(' ')}`);
-    const run = new ScheduleRun(this.fleet, this.truth, this.queue, users);
+    const { users, topics } = freshStreams(userCount, !excluded.has('unicode'));
+    await this.truth.watch(users, topics);
+    debug(`schedule ${this.schedules}: users ${users.join(' ')}, topics ${topics.join(' ')}`);
+    const run = new ScheduleRun(this.fleet, this.truth, this.queue, users, topics);
     try {
       await fc.asyncModelRun(() => ({ model: { users: userCount, clients: [] }, real: run }), steps);
       for (const client of run.clients) if (client instanceof RawSseClient && client.isStalled) client.resume();
-      const ctx: CheckContext = { truth: this.truth, fleet: this.fleet, users, historyMax: SETTINGS.historyMax };
+      const ctx: CheckContext = { truth: this.truth, fleet: this.fleet, users, topics, historyMax: SETTINGS.historyMax, topicHistoryMax: SETTINGS.topicHistoryMax };
       debug('settling');
       await this.settle(run, ctx, startedAt);
       debug('checking');
@@ -107,7 +108,7 @@ export class ModelHarness {
       debug('closing');
       await run.close();
       await this.truth.unwatch();
-      await this.truth.forget(users).catch(() => undefined);
+      await this.truth.forget(users, topics).catch(() => undefined);
     }
   }
 
@@ -130,11 +131,19 @@ export class ModelHarness {
           const why = segment.paused ? 'stalled reader' : stop && stop.at <= (segment.endedAt ?? 0) + 5 ? stop.signal : 'unexplained';
           add(`connections ended by the server side: ${client.kind} ${segment.end} (${why})`);
         }
-        for (const event of segment.received) add(event.kind === 'reset' ? `reset ${event.reason}` : event.kind === 'item' ? 'notifications received' : 'bad frames');
+        for (const event of segment.received) {
+          if (event.kind === 'reset') add(`reset ${event.reason}${event.topic ? ' (topic)' : ''}`);
+          else add(event.kind === 'item' ? (event.topic ? 'topic events received' : 'notifications received') : 'bad frames');
+        }
+        for (const sub of segment.subs) add(`topic:subscribe ${sub.ack === null ? 'not acked' : sub.ack.ok ? `ok${sub.cursor !== null ? ' with a cursor' : ''}` : sub.ack.error.replace(/^no ack.*/, 'no ack')}`);
       }
-      if (client.polls.length > 0) add('polls', client.polls.length);
+      if (client.polls.length > 0) add(client.topics.length > 0 ? 'topic polls' : 'polls', client.polls.length);
+      for (const poll of client.polls) if (poll.reset) add(`poll reset ${poll.reset}${client.topics.length > 0 ? ' (topic)' : ''}`);
+      if (client.topics.length > 0) add(`clients following topics: ${client.kind}`);
     }
     add('notifications accepted', run.users.reduce((sum, user) => sum + this.truth.items(user).length, 0));
+    add('topic events accepted', run.topics.reduce((sum, topic) => sum + this.truth.items(topic).length, 0));
+    add('topics trimmed', run.topics.filter((topic) => this.truth.items(topic).length > SETTINGS.topicHistoryMax).length);
   }
 
   async stop(): Promise<void> {
@@ -151,8 +160,8 @@ export class ModelHarness {
         const { outcome } = sent;
         if (outcome.kind !== 'accepted') return false;
         // A direct chat is acked with the message id; its notification carries it in data.messageId.
-        const items = this.truth.items(sent.user);
-        return sent.via === 'chat' ? !items.some((item) => item.messageId === outcome.id) : this.truth.indexOf(sent.user, outcome.id) < 0;
+        const items = this.truth.items(sent.stream);
+        return sent.via === 'chat' ? !items.some((item) => item.messageId === outcome.id) : this.truth.indexOf(sent.stream, outcome.id) < 0;
       });
       const behind = run.clients.some((client) => lagging(ctx, client) !== null);
       if (jobsDone && !unseen && !behind) return;
@@ -170,11 +179,13 @@ export class ModelHarness {
 function report(run: ScheduleRun, ctx: CheckContext, problems: string[]): string {
   const lines = ['violations:', ...collapse(problems).map((problem) => `  - ${problem}`), 'steps as run:', ...run.steps.map((step, i) => `  ${i + 1}. ${step}`)];
   lines.push('accepted sequences (#index=id(seq)):');
-  for (const user of run.users) {
-    const items = ctx.truth.items(user).map((item, i) => `#${i}=${item.id}(${item.seq})`);
-    lines.push(`  ${user}: ${elide(items, 8) || '(none)'}`);
+  for (const stream of [...run.users, ...run.topics]) {
+    const items = ctx.truth.items(stream).map((item, i) => `#${i}=${item.id}(${item.seq})`);
+    lines.push(`  ${stream}: ${elide(items, 8) || '(none)'}`);
   }
   lines.push('clients (what each connection received, by seq):', ...run.clients.map((client) => describeClient(client)));
+  const warnings = ctx.fleet.warnings();
+  if (warnings.length > 0) lines.push("the gateways' recent warnings and errors:", ...warnings.map((line) => `  ${line}`));
   return lines.join('\n');
 }
 
@@ -194,16 +205,28 @@ function elide(items: string[], keep: number): string {
   return items.length <= keep * 2 + 1 ? items.join(' ') : `${items.slice(0, keep).join(' ')} ... (${items.length - keep * 2} more) ... ${items.slice(-keep).join(' ')}`;
 }
 
+/** `a:12` for seq 12 of the topic ending in `-a`; a notification's seq bare. */
+function describeEvents(received: Received[]): string {
+  const tag = (topic: string | undefined) => (topic === undefined ? '' : `${topic.slice(topic.lastIndexOf('-') + 1)}:`);
+  return elide(
+    received.map((e) => (e.kind === 'item' ? `${tag(e.topic ? e.stream : undefined)}${e.seq}` : e.kind === 'reset' ? `RESET(${tag(e.topic)}${e.reason})` : `BAD(${e.text})`)),
+    12,
+  );
+}
+
 function describeClient(client: LogicalClient): string {
-  const events = (received: Received[]) => elide(received.map((e) => (e.kind === 'item' ? `${e.seq}` : e.kind === 'reset' ? `RESET(${e.reason})` : `BAD(${e.text})`)), 12);
-  const head = `  ${client.name} ${client.kind} ${client.user}${client.closed ? ' [closed]' : ''}${client.dead ? ` [gave up: ${client.dead}]` : ''}`;
+  const events = describeEvents;
+  const topics = client.topics.length > 0 ? ` +topics ${client.topics.join(',')}${client.claims.length > 0 ? ` (claim ${client.claims.join(',')})` : ''}` : '';
+  const head = `  ${client.name} ${client.kind} ${client.user}${topics}${client.closed ? ' [closed]' : ''}${client.dead ? ` [gave up: ${client.dead}]` : ''}`;
   if (client.kind === 'rest-polling') {
     const polls = client.polls.map((poll) => `    poll after=${poll.after} g${poll.route.index} → ${poll.status} [${events(poll.items)}] lastId=${poll.lastId}`);
     return [head, ...elideLines(polls, 6)].join('\n');
   }
+  const subs = (s: Segment) =>
+    s.subs.map((sub) => ` sub(${sub.topic.slice(sub.topic.lastIndexOf('-') + 1)} after ${sub.cursor ?? '-'} → ${sub.ack === null ? 'no ack' : sub.ack.ok ? sub.ack.lastEventId : sub.ack.error})`).join('');
   const segments = client.segments.map(
     (s) =>
-      `    #${s.index} g${s.route.index}/gen${s.route.generation} cursor=${s.cursor ?? '-'} via=${s.via ?? '-'}${s.refused ? ` REFUSED ${s.refused}` : ''}${s.position ? ` position=${s.position}` : ''}${s.paused ? ' [stalled]' : ''}: [${events(s.received)}] end=${s.end ?? 'open'}${s.endDetail ? ` (${s.endDetail.slice(0, 160)})` : ''}`,
+      `    #${s.index} g${s.route.index}/gen${s.route.generation} cursor=${s.cursor ?? '-'} via=${s.via ?? '-'}${s.refused ? ` REFUSED ${s.refused}` : ''}${s.position ? ` position=${s.position}` : ''}${subs(s)}${s.paused ? ' [stalled]' : ''}: [${events(s.received)}] end=${s.end ?? 'open'}${s.endDetail ? ` (${s.endDetail.slice(0, 160)})` : ''}`,
   );
   return [head, ...elideLines(segments, 4)].join('\n');
 }

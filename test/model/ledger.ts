@@ -1,21 +1,23 @@
-import { type CheckContext, outage } from './verdict';
 import { label } from './cursor';
+import { bound } from './sequence';
+import { type CheckContext, outage } from './verdict';
 
 /*
- * The publishing side of the invariant: every publish answered 202 (every
- * completed queue job, every acked direct chat) is in its user's accepted
- * sequence with its own payload; a refused one stored nothing; an idempotent
- * re-publish answered the first id and stored nothing new; each payload is
- * stored at most once; and the stream Redis holds is the tail of what the
- * monitor saw, so the monitor missed nothing.
+ * The publishing side of the invariant, per stream (a user's, a topic's):
+ * every publish answered 202 (every completed queue job, every acked direct
+ * chat) is in its stream's accepted sequence with its own payload; a refused
+ * one stored nothing; an idempotent re-publish answered the first id and
+ * stored nothing new; each payload is stored at most once; and the history
+ * Redis holds is the tail of what the monitor saw, so the monitor missed
+ * nothing.
  */
 export async function checkLedger(ctx: CheckContext): Promise<string[]> {
   const problems: string[] = [];
   const { truth } = ctx;
   for (const sent of truth.sent) {
-    const items = truth.items(sent.user);
+    const items = truth.items(sent.stream);
     const stored = items.map((item, index) => ({ item, index })).filter(({ item }) => item.seq === sent.seq);
-    const what = `${sent.via} seq=${sent.seq} to ${sent.user}`;
+    const what = `${sent.via} seq=${sent.seq} to ${sent.stream}`;
     const outcome = sent.outcome;
     if (outcome.kind === 'accepted') {
       const match = stored.find(({ item }) => item.id === outcome.id || (sent.via === 'chat' && item.messageId === outcome.id));
@@ -39,20 +41,20 @@ export async function checkLedger(ctx: CheckContext): Promise<string[]> {
       problems.push(`${what} was never answered${sent.jobId ? ` (job ${sent.jobId} did not complete)` : ''}`);
     }
   }
-  for (const user of ctx.users) {
-    const items = truth.items(user);
+  for (const stream of [...ctx.users, ...ctx.topics]) {
+    const items = truth.items(stream);
     const seen = new Map<number, number>();
     items.forEach((item, index) => {
-      if (item.seq === null) return problems.push(`${user}: ${label(items, index)} carries no seq: the model never published it`);
-      if (!truth.sent.some((sent) => sent.seq === item.seq && sent.user === user)) problems.push(`${user}: ${label(items, index)} was never published to this user`);
+      if (item.seq === null) return problems.push(`${stream}: ${label(items, index)} carries no seq: the model never published it`);
+      if (!truth.sent.some((sent) => sent.seq === item.seq && sent.stream === stream)) problems.push(`${stream}: ${label(items, index)} was never published to this stream`);
       const before = seen.get(item.seq);
-      if (before !== undefined) problems.push(`${user}: seq=${item.seq} stored twice, ${label(items, before)} and ${label(items, index)}`);
+      if (before !== undefined) problems.push(`${stream}: seq=${item.seq} stored twice, ${label(items, before)} and ${label(items, index)}`);
       seen.set(item.seq, index);
     });
-    const stream = await truth.stream(user);
-    const tail = items.slice(Math.max(0, items.length - ctx.historyMax)).map((item) => item.id);
-    if (stream.join(',') !== tail.join(',')) {
-      problems.push(`${user}: Redis holds [${stream.join(', ')}], the tail of the accepted sequence is [${tail.join(', ')}]`);
+    const held = await truth.stream(stream);
+    const tail = items.slice(Math.max(0, items.length - bound(ctx, stream))).map((item) => item.id);
+    if (held.join(',') !== tail.join(',')) {
+      problems.push(`${stream}: Redis holds [${held.join(', ')}], the tail of the accepted sequence is [${tail.join(', ')}]`);
     }
   }
   for (const garbled of truth.garbled) problems.push(`monitor could not read: ${garbled}`);

@@ -6,9 +6,11 @@ import type { Feature } from './config';
  * regenerate the shrunk schedule exactly, with the features that run left
  * out (`exclude`: they change what a seed generates, so a replay leaves them
  * out too). `model` is the MODEL_VERSION it was recorded under: another
- * version generates something else from the same seed, so such an entry is
- * reported as stale instead of replayed. The CLI appends new failures above
- * the marker; the jest entry prints the line to add.
+ * version generates something else from the same seed, so an entry replays
+ * with the arbitraries of its own version (arbitraries.ts keeps those of
+ * REPLAYABLE_VERSIONS); one of a version no longer built is reported as stale
+ * instead of replayed. The CLI appends new failures above the marker; the
+ * jest entry prints the line to add.
  */
 export interface Regression {
   seed: number;
@@ -21,6 +23,7 @@ export interface Regression {
 }
 
 export const REGRESSIONS: Regression[] = [
+  // Model 1 (before topics): they replay with model 1's arbitraries, so they still regenerate their schedules.
   // Found on 2dd0f98 (before the cursor, reader-paced and Unicode fixes); each shows its defect in its first violation.
   { seed: 1, path: '0:4:3:3:3', replayPath: 'J:B', model: 1, note: '2dd0f98: POST /api/notifications to a non-ASCII user id answers 400' },
   {
@@ -131,5 +134,22 @@ export const REGRESSIONS: Regression[] = [
   },
   { seed: 31337, path: '410', replayPath: 'K:B', model: 1, note: 'checker (under load): SSE refused 503 shortly after /health was back from a subscriber CLIENT KILL' },
   { seed: 20261204, path: '136:7', replayPath: 'AAAAAP:q', model: 1, note: 'checker (under load, CI soak): SSE refused 503 while its gateway re-subscribed after CLIENT KILL' },
+  // Model 2 (topics).
+  // It took every history-truncated after an unknown cursor's first reset for the answer to the cursor (seen as well on 31337/410, a race):
+  {
+    seed: 4242,
+    path: '80:0:3:2:5:17:11:6:6:5:5:6:5:7:5',
+    replayPath: '/R:D',
+    model: 2,
+    note: 'checker: SSE with topics and a cursor ahead, subscriber killed while stalled past the trimming: a later history-truncated is due after unknown-cursor',
+  },
+  // It demanded unknown-cursor from a topic poll after an id older than the topic's trimmed history (resume-point.ts: history-truncated):
+  {
+    seed: 20261205,
+    path: '494:4:10:9:9:5:5:5:5:8:8:8:8:8',
+    replayPath: 'BA/L:N',
+    model: 2,
+    note: 'checker: topic polling after 1295-0 with the topic trimmed by a long stall: history-truncated and the oldest retained, as for an own trimmed id',
+  },
   // new regressions above this line
 ];

@@ -5,7 +5,7 @@
  *   node -r ts-node/register/transpile-only test/model/run.ts --seed 42 --path '17:3:0' --replay-path 'CD'
  *
  * Options: --runs N (200), --seed N (random), --path P and --replay-path R
- * (replay one schedule), --exclude a,b (leave features out, see config.ts),
+ * (replay one schedule; --model N: recorded under model version N), --exclude a,b (leave features out, see config.ts),
  * --bundle FILE (a built gateway, default: build dist/ now), --no-record (do
  * not append failures to regressions.ts), --no-regressions (skip replaying
  * them), --scenario TEXT [--repeat N] (only the fixed scenarios whose name
@@ -61,7 +61,8 @@ async function main(): Promise<number> {
       return total > 0 ? 1 : 0;
     }
     if (replayPath !== undefined) {
-      const outcome = await explore(harness, seed, 1, excluded, { path: replayPath, replayPath: option('replay-path') });
+      const version = option('model') === undefined ? undefined : Number(option('model'));
+      const outcome = await explore(harness, seed, 1, excluded, { path: replayPath, replayPath: option('replay-path'), version });
       log(outcome.ok ? `seed=${seed} path=${replayPath}: passes now` : formatFailure(outcome, excluded));
       return outcome.ok ? 0 : 1;
     }

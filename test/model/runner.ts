@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Feature, MODEL_VERSION } from './config';
+import { type Feature, MODEL_VERSION, REPLAYABLE_VERSIONS } from './config';
 import type { ModelHarness } from './harness';
 import type { Regression } from './regressions';
 
@@ -25,11 +25,17 @@ export interface Outcome {
   counterexample?: string;
 }
 
-export async function explore(harness: ModelHarness, seed: number, runs: number, excluded: ReadonlySet<Feature>, replay?: { path: string; replayPath?: string }): Promise<Outcome> {
+export async function explore(
+  harness: ModelHarness,
+  seed: number,
+  runs: number,
+  excluded: ReadonlySet<Feature>,
+  replay?: { path: string; replayPath?: string; version?: number },
+): Promise<Outcome> {
   harness.resetShrinkBudget();
   harness.replayLeft = replay ? 1 : null;
   const started = performance.now();
-  const details = await fc.check(harness.property(excluded, replay?.replayPath), {
+  const details = await fc.check(harness.property(excluded, replay?.replayPath, replay?.version), {
     seed,
     numRuns: replay ? 1 : runs,
     ...(replay ? { path: replay.path, endOnFailure: true } : {}),
@@ -58,18 +64,19 @@ export async function explore(harness: ModelHarness, seed: number, runs: number,
 
 /**
  * Replays each recorded failure once (no shrinking), with the features it was
- * recorded without; entries of an older MODEL_VERSION are reported as stale.
+ * recorded without and the arbitraries of the model version it was recorded
+ * under; entries of a version arbitraries.ts no longer builds are reported as stale.
  */
 export async function replayRegressions(harness: ModelHarness, regressions: Regression[], log: (line: string) => void): Promise<Array<{ regression: Regression; outcome: Outcome | null }>> {
   const results: Array<{ regression: Regression; outcome: Outcome | null }> = [];
   for (const regression of regressions) {
-    if (regression.model !== MODEL_VERSION) {
+    if (!REPLAYABLE_VERSIONS.includes(regression.model)) {
       log(`regression seed=${regression.seed} path=${regression.path}: STALE (recorded for model ${regression.model}, this is model ${MODEL_VERSION}; re-record it)`);
       results.push({ regression, outcome: null });
       continue;
     }
     const excluded = new Set(regression.exclude ?? []);
-    const outcome = await explore(harness, regression.seed, 1, excluded, { path: regression.path, replayPath: regression.replayPath });
+    const outcome = await explore(harness, regression.seed, 1, excluded, { path: regression.path, replayPath: regression.replayPath, version: regression.model });
     log(`regression seed=${regression.seed} path=${regression.path} (${regression.note}): ${outcome.ok ? 'passes' : 'FAILS'} in ${outcome.ms} ms`);
     results.push({ regression, outcome });
   }

@@ -1,4 +1,5 @@
-import { type Command, KillSubscriber, Open, Publish, Stall } from './commands';
+import { Close, type Command, KillGateway, KillSubscriber, Open, Publish, Reopen, Stall } from './commands';
+import { TopicPublish } from './topic-commands';
 
 /*
  * The defects issue 12 names (and those the model found), each as a fixed
@@ -15,6 +16,9 @@ export interface Scenario {
 
 const U0 = 0;
 const UNICODE = 2;
+/** The schedule's public topics (`jobs.m-<run>-a`, `-b`). */
+const TOPIC_A = 0;
+const TOPIC_B = 1;
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -67,6 +71,63 @@ export const SCENARIOS: Scenario[] = [
       new Publish(U0, 'rest', 0),
       new Publish(U0, 'rest', 0),
       ...[0, 1, 2, 3].flatMap(() => [new KillSubscriber(true, 0), ...[0, 1, 2, 3, 4, 5].map((i) => new Open(i % 2 ? 'sio-polling' : 'websocket', U0, 'none', false, i % 2))]),
+      new Publish(U0, 'rest', 1),
+    ],
+  },
+  {
+    name: 'SSE with topics: the combined cursor resumes every stream on its own, across a topic trimmed past it and a SIGKILL',
+    // c0 follows u0, a and b; closed, it misses more of a than a's history holds (TOPIC_HISTORY_MAX is 6), and one of b and
+    // of u0. Reopened from its last `id:`, a gets history-truncated and the oldest retained, b and u0 exactly what follows;
+    // then its gateway dies and it resumes on the other from the cursor of its last event.
+    steps: () => [
+      new Open('sse', U0, 'none', false, 0, 'ab'),
+      new TopicPublish(TOPIC_A, 0, 1),
+      new TopicPublish(TOPIC_B, 1, 1),
+      new Publish(U0, 'rest', 1),
+      new Close(0),
+      new TopicPublish(TOPIC_A, 0, 10),
+      new TopicPublish(TOPIC_B, 1, 1),
+      new Publish(U0, 'rest', 0),
+      new Reopen(0),
+      new KillGateway(0, 'SIGKILL'),
+      new TopicPublish(TOPIC_A, 1, 1),
+      new TopicPublish(TOPIC_B, 1, 3),
+      new Publish(U0, 'rest', 1),
+    ],
+  },
+  {
+    name: 'SSE with topics: forged and unreadable combined cursors (r1.u_zz.0badf00d_1, r1.garbage) reset only what they must',
+    // `ancient` + combined is exactly r1.u_zz.0badf00d_1: u0 at 1295-0 (unknown-cursor), a topic the connection does not
+    // carry, and no part for b (live from its newest). r1.garbage in Last-Event-ID: unknown-cursor for u0, a and b; in
+    // the query: 400 naming lastEventId.
+    steps: () => [
+      new Publish(U0, 'rest', 0),
+      new TopicPublish(TOPIC_A, 0, 2),
+      new Open('sse', U0, 'ancient', false, 0, 'b', 'none', true),
+      new Open('sse', U0, 'malformed', false, 1, 'ab', 'none', true),
+      new Open('sse', U0, 'malformed', true, 1, 'ab', 'none', true),
+      new Open('eventsource', U0, 'own-last', false, 0, 'ab', 'last', true),
+      new TopicPublish(TOPIC_A, 1, 1),
+      new TopicPublish(TOPIC_B, 0, 1),
+      new Publish(U0, 'rest', 1),
+    ],
+  },
+  {
+    name: 'Socket.IO: topic subscriptions belong to the socket; reopened and after a SIGTERM it subscribes again from its last id of each topic',
+    // Replays from a topic cursor (its first, its middle id), misses events while closed and while its gateway drains,
+    // and each time subscribes again with the last id it has of each topic.
+    steps: () => [
+      new TopicPublish(TOPIC_A, 0, 3),
+      new TopicPublish(TOPIC_B, 1, 2),
+      new Open('websocket', U0, 'none', false, 0, 'ab', 'first'),
+      new Open('sio-polling', 1, 'none', false, 0, 'a', 'middle'),
+      new Close(0),
+      new TopicPublish(TOPIC_A, 1, 2),
+      new TopicPublish(TOPIC_B, 0, 1),
+      new Reopen(0),
+      new KillGateway(0, 'SIGTERM'),
+      new TopicPublish(TOPIC_A, 1, 3),
+      new TopicPublish(TOPIC_B, 1, 1),
       new Publish(U0, 'rest', 1),
     ],
   },

@@ -3,25 +3,43 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientKind, LogicalClient } from './client';
 import { SETTINGS } from './config';
 import { type Fleet, MODEL_API_KEY, type Route, userToken } from './fleet';
-import { RestPollingClient, SocketIoClient } from './socket-clients';
+import { RestPollingClient } from './polling-client';
+import { SocketIoClient } from './socket-clients';
 import { EventSourceClient, RawSseClient } from './sse-clients';
 import type { Sent, Truth, Via } from './truth';
 
 /*
- * One schedule's world: its fresh users, its clients, the publishes it made
- * (each with a sequence number in `data`, so a report reads "seq=12" rather
- * than a stream id), and what it did to the fleet. Commands act through it.
+ * One schedule's world: its fresh users and topics, its clients, the
+ * publishes it made (each with a sequence number in `data`, unique in the
+ * schedule, so a report reads "seq=12" rather than a stream id), and what it
+ * did to the fleet. Commands act through it.
  */
 
 let execution = 0;
 
-/** Fresh ids per execution (shrinking re-runs a schedule: it must not meet its earlier run's history). */
-export function freshUsers(count: number, unicode: boolean): string[] {
+/**
+ * Fresh ids per execution (shrinking re-runs a schedule: it must not meet its earlier run's history):
+ * users, and three topics: two public (`jobs.*`) and one only a token's `topics` claim lets a user follow.
+ */
+export function freshStreams(count: number, unicode: boolean): { users: string[]; topics: string[] } {
   const run = `${++execution}${Math.random().toString(36).slice(2, 6)}`;
   const users = Array.from({ length: count }, (_, i) => `m${run}-u${i}`);
   if (unicode) users[count - 1] = `ü-用户-${run}-🚀`;
-  return users;
+  return { users, topics: [`jobs.m-${run}-a`, `jobs.m-${run}-b`, `feed.m-${run}-p`] };
 }
+
+/** Which topics a client follows (indexes into the schedule's topics), and which its token's claim grants. */
+export const TOPIC_PICKS = {
+  none: { follow: [], claim: [] },
+  a: { follow: [0], claim: [] },
+  b: { follow: [1], claim: [] },
+  ab: { follow: [0, 1], claim: [] },
+  /** The non-public topic, with the claim that grants it. */
+  ap: { follow: [0, 2], claim: [2] },
+  /** The non-public topic without the claim: 403, or the ack `forbidden`. */
+  forbidden: { follow: [2, 0], claim: [] },
+} as const satisfies Record<string, { follow: readonly number[]; claim: readonly number[] }>;
+export type TopicPick = keyof typeof TOPIC_PICKS;
 
 export class ScheduleRun {
   readonly clients: LogicalClient[] = [];
@@ -36,6 +54,7 @@ export class ScheduleRun {
     readonly truth: Truth,
     readonly queue: Queue,
     readonly users: string[],
+    readonly topics: string[],
   ) {}
 
   nextSeq(): number {
@@ -46,29 +65,38 @@ export class ScheduleRun {
     return this.seq;
   }
 
-  openClient(kind: ClientKind, user: string, preferred: number): LogicalClient {
+  openClient(kind: ClientKind, user: string, preferred: number, pick: TopicPick = 'none'): LogicalClient {
     const name = `c${this.clients.length}`;
     const Kind = { sse: RawSseClient, eventsource: EventSourceClient, websocket: SocketIoClient, 'sio-polling': SocketIoClient, 'rest-polling': RestPollingClient }[kind];
-    const client = new Kind(name, kind, user, this.fleet, preferred);
+    const { follow, claim } = TOPIC_PICKS[pick];
+    const client = new Kind(name, kind, user, this.fleet, preferred, follow.map((i) => this.topics[i]), claim.map((i) => this.topics[i]));
     this.clients.push(client);
     return client;
   }
 
-  /** `POST /api/notifications` as an internal service; resolves with the ledger entry once answered. */
-  async publishRest(user: string, preferred: number, options: { via?: Via; big?: boolean; seq?: number; idempotencyKey?: string; sameAs?: number } = {}): Promise<Sent> {
+  isTopic(stream: string): boolean {
+    return this.topics.includes(stream);
+  }
+
+  /**
+   * `POST /api/notifications` (or, to a topic, `POST /api/topics/:topic/events`) as an internal service;
+   * resolves with the ledger entry once answered.
+   */
+  async publishRest(stream: string, preferred: number, options: { via?: Via; big?: boolean; seq?: number; idempotencyKey?: string; sameAs?: number } = {}): Promise<Sent> {
     const seq = options.seq ?? this.nextSeq();
     const data: Record<string, unknown> = { seq };
     if (options.big) data.blob = 'x'.repeat(SETTINGS.bigBlobChars);
-    const type = seq % 3 === 0 ? 'model-ping' : 'job-match';
+    const topic = this.isTopic(stream);
+    const type = topic ? (seq % 2 === 0 ? 'model-tick' : 'model-score') : seq % 3 === 0 ? 'model-ping' : 'job-match';
     const route = this.fleet.route(preferred);
-    const sent = this.truth.record({ seq, user, via: options.via ?? 'rest', sentAt: performance.now(), outcome: { kind: 'pending' }, route: route ?? undefined, idempotencyKey: options.idempotencyKey, sameAs: options.sameAs });
+    const sent = this.truth.record({ seq, stream, via: options.via ?? 'rest', sentAt: performance.now(), outcome: { kind: 'pending' }, route: route ?? undefined, idempotencyKey: options.idempotencyKey, sameAs: options.sameAs });
     if (route === null) {
       sent.outcome = { kind: 'unknown', error: 'no gateway up' };
       return sent;
     }
-    const body = JSON.stringify({ userId: user, type, data, ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}) });
+    const body = JSON.stringify({ ...(topic ? {} : { userId: stream }), type, data, ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}) });
     try {
-      const response = await fetch(`${route.url}/api/notifications`, {
+      const response = await fetch(topic ? `${route.url}/api/topics/${encodeURIComponent(stream)}/events` : `${route.url}/api/notifications`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-Api-Key': MODEL_API_KEY },
         body,
@@ -88,7 +116,7 @@ export class ScheduleRun {
   /** A `notify` job on the `notifications` queue; its outcome is read when the schedule settles. */
   async publishQueue(user: string): Promise<Sent> {
     const seq = this.nextSeq();
-    const sent = this.truth.record({ seq, user, via: 'queue', sentAt: performance.now(), outcome: { kind: 'pending' } });
+    const sent = this.truth.record({ seq, stream: user, via: 'queue', sentAt: performance.now(), outcome: { kind: 'pending' } });
     const job = await this.queue.add('notify', { userId: user, type: 'job-match', data: { seq } });
     sent.jobId = job.id;
     this.jobs.push({ sent, jobId: job.id as string });
@@ -99,7 +127,7 @@ export class ScheduleRun {
   async chat(user: string, preferred: number): Promise<Sent> {
     const seq = this.nextSeq();
     const route = this.fleet.route(preferred);
-    const sent = this.truth.record({ seq, user, via: 'chat', sentAt: performance.now(), outcome: { kind: 'pending' }, route: route ?? undefined });
+    const sent = this.truth.record({ seq, stream: user, via: 'chat', sentAt: performance.now(), outcome: { kind: 'pending' }, route: route ?? undefined });
     if (route === null) {
       sent.outcome = { kind: 'unknown', error: 'no gateway up' };
       return sent;

@@ -1,28 +1,32 @@
 import { io, type Socket } from 'socket.io-client';
-import { SETTINGS } from './config';
-import { type CursorVia, LogicalClient, NON_NOTIFICATION_EVENTS, pause, type Poll, readNotification, readReset, type Segment } from './client';
+import { type CursorVia, LogicalClient, NON_NOTIFICATION_EVENTS, pause, readNotification, readReset, type Segment, type TopicSub } from './client';
 import type { Route } from './fleet';
-import { userToken } from './fleet';
 
 /**
  * A stock socket.io-client (websocket or polling transport) with its own
  * reconnection. `auth` is a function, as an app passes it, so that every
  * (re)connect sends the last id received; before each reconnect attempt the
  * manager's uri is pointed at a gateway that serves (a load balancer's job).
+ * Topic subscriptions belong to the socket: on every `connect` the client
+ * sends `topic:subscribe` for each of its topics with the last id it has of
+ * that topic (an event's id, or where an ack or a reset said it continues).
  */
 export class SocketIoClient extends LogicalClient {
   readonly cursorVia: CursorVia = 'auth';
   private socket: Socket | null = null;
   private lastSeen: string | null = null;
+  /** Each topic's position: what the next `topic:subscribe` sends as `lastEventId`. */
+  private readonly topicLast = new Map<string, string | null>();
   private route: Route | null = null;
   /** The segment whose handshake is under way (auth was asked for), until connect or connect_error. */
   private handshaking: Segment | null = null;
 
-  open(cursor: string | null, via: CursorVia | null): void {
+  open(cursor: string | null, via: CursorVia | null, topicCursors?: ReadonlyMap<string, string | null>): void {
     this.closed = false;
     this.dead = null;
     this.openedWith = { cursor, via };
     this.lastSeen = cursor;
+    for (const topic of this.topics) if (topicCursors || !this.topicLast.has(topic)) this.topicLast.set(topic, topicCursors?.get(topic) ?? null);
     this.socket?.close();
     this.create();
   }
@@ -46,7 +50,7 @@ export class SocketIoClient extends LogicalClient {
         const cursor = this.lastSeen;
         const route = this.route ?? { index: -1, generation: -1, url: '' };
         this.handshaking = this.begin(route, cursor, 'auth');
-        callback({ token: userToken(this.user), ...(cursor !== null ? { lastEventId: cursor } : {}) });
+        callback({ token: this.token(), ...(cursor !== null ? { lastEventId: cursor } : {}) });
       },
       reconnectionDelay: 50,
       reconnectionDelayMax: 200,
@@ -66,6 +70,8 @@ export class SocketIoClient extends LogicalClient {
     socket.on('connect', () => {
       if (this.handshaking) this.handshaking.establishedAt = performance.now();
       this.handshaking = null;
+      const segment = this.current;
+      if (segment) for (const topic of this.topics) this.subscribe(socket, segment, topic);
     });
     socket.on('connect_error', (error: Error) => {
       const segment = this.handshaking;
@@ -100,91 +106,48 @@ export class SocketIoClient extends LogicalClient {
       if (!segment) return;
       if (name === 'reset') {
         const reset = readReset(payload);
-        // The contract: take the reset's lastEventId as the socket's position, even when it is behind.
-        if (reset.position !== undefined) this.lastSeen = reset.position;
+        // The contract: take the reset's lastEventId as the stream's position, even when it is behind.
+        if (reset.position !== undefined) this.setPosition(reset.topic ?? null, reset.position);
         segment.received.push(reset);
       } else if (!NON_NOTIFICATION_EVENTS.has(name)) {
         const item = readNotification(JSON.stringify(payload));
-        if (item.kind === 'item') this.lastSeen = item.id;
+        if (item.kind === 'item') this.setPosition(item.topic ? item.stream : null, item.id);
         segment.received.push(item);
       }
     });
     socket.connect();
   }
-}
 
-/**
- * The polling fallback: `GET /api/notifications?after=<lastId>&limit=5` in a
- * loop, each answer's `lastId` the next `after`, following to the other
- * instance when its own does not answer.
- */
-export class RestPollingClient extends LogicalClient {
-  readonly cursorVia: CursorVia = 'after';
-  private after: string | null = null;
-  private running = 0;
-
-  open(cursor: string | null, via: CursorVia | null): void {
-    this.closed = false;
-    this.dead = null;
-    this.openedWith = { cursor, via };
-    this.after = cursor;
-    const run = ++this.running;
-    const route = this.fleet.route(this.preferred);
-    if (route) this.begin(route, cursor, via);
-    void this.loop(run);
+  private setPosition(topic: string | null, id: string): void {
+    if (topic === null) this.lastSeen = id;
+    else if (this.topics.includes(topic)) this.topicLast.set(topic, id);
   }
 
-  close(): void {
-    this.closed = true;
-    this.running++;
-    if (this.current) this.finish(this.current, 'client');
-  }
-
-  resumeId(): string | null {
-    return this.after;
-  }
-
-  /** The newest answer's lastId (what the checker compares with the truth). */
-  get position(): string | null {
-    return this.after;
-  }
-
-  private async loop(run: number): Promise<void> {
-    while (run === this.running && this.dead === null) {
-      const route = this.fleet.route(this.preferred);
-      if (route === null) {
-        await pause(50);
-        continue;
-      }
-      this.preferred = route.index;
-      const poll: Poll = { route, after: this.after, sentAt: performance.now(), answeredAt: null, status: null, items: [] };
-      this.polls.push(poll);
-      const query = `${this.after !== null ? `after=${encodeURIComponent(this.after)}&` : ''}limit=${SETTINGS.pollLimit}`;
-      let full = false;
-      try {
-        const response = await fetch(`${route.url}/api/notifications?${query}`, { headers: { Authorization: `Bearer ${userToken(this.user)}` } });
-        poll.status = response.status;
-        const text = await response.text();
-        poll.answeredAt = performance.now();
-        if (response.status === 200) {
-          const body = JSON.parse(text) as { items?: unknown[]; lastId?: string | null; reset?: { reason?: string } };
-          poll.items = (body.items ?? []).map((item) => readNotification(JSON.stringify(item)));
-          poll.lastId = body.lastId;
-          if (body.reset) poll.reset = body.reset.reason ?? JSON.stringify(body.reset);
-          if (typeof body.lastId === 'string') this.after = body.lastId;
-          full = poll.items.length >= SETTINGS.pollLimit;
-          if (this.current && this.current.establishedAt === null) this.current.establishedAt = poll.answeredAt;
-        } else {
-          poll.body = text.slice(0, 300);
-          // 503 while an instance drains: try again; any other refusal is final (the checker judges it).
-          if (response.status !== 503) this.dead = `refused ${response.status}`;
-        }
-      } catch (error) {
-        poll.status = (error as Error).message;
-        poll.answeredAt = performance.now();
-      }
-      if (run !== this.running) return;
-      if (!full) await pause(SETTINGS.pollIntervalMs);
-    }
+  /**
+   * `topic:subscribe` from the topic's position; after `bad_cursor`, again without one (live from the newest), and
+   * after a transient failure (`unavailable`, no ack), again a little later, as an app would; `forbidden` is final.
+   */
+  private subscribe(socket: Socket, segment: Segment, topic: string): void {
+    if (this.closed || !socket.connected || this.current !== segment) return;
+    const cursor = this.topicLast.get(topic) ?? null;
+    const sub: TopicSub = { topic, cursor, sentAt: performance.now(), from: segment.received.length, ackIndex: null, ackedAt: null, ack: null };
+    segment.subs.push(sub);
+    const refused = (error: string) => {
+      sub.ack = { ok: false, error };
+      if (error === 'forbidden') return;
+      if (error === 'bad_cursor') this.topicLast.set(topic, null);
+      void pause(error === 'bad_cursor' ? 0 : 100).then(() => this.subscribe(socket, segment, topic));
+    };
+    // The callback form: it runs as the ack packet is read, before any packet read after it (a promise's `then` would not).
+    socket.timeout(3_000).emit('topic:subscribe', { topic, ...(cursor !== null ? { lastEventId: cursor } : {}) }, (error: Error | null, ack?: { ok?: boolean; lastEventId?: unknown; error?: unknown }) => {
+      if (error) return refused(`no ack: ${error.message}`);
+      sub.ackedAt = performance.now();
+      sub.ackIndex = segment.received.length;
+      if (ack?.ok !== true || typeof ack.lastEventId !== 'string') return refused(typeof ack?.error === 'string' ? ack.error : `no error in ${JSON.stringify(ack)}`);
+      sub.ack = { ok: true, lastEventId: ack.lastEventId };
+      // Where the topic continues after, unless an event of it came first (itself a finding).
+      const early = segment.received.slice(sub.from).some((event) => event.kind !== 'bad' && (event.kind === 'item' ? event.stream : event.topic) === topic);
+      if (!early) this.topicLast.set(topic, ack.lastEventId);
+    });
   }
 }

@@ -1,14 +1,15 @@
 import { EventSource } from 'eventsource';
 import http from 'node:http';
 import { SETTINGS } from './config';
-import { type CursorVia, LogicalClient, NON_NOTIFICATION_EVENTS, pause, readNotification, readReset, type Segment } from './client';
-import { userToken } from './fleet';
+import { type CursorVia, LogicalClient, MODEL_EVENT_TYPES, NON_NOTIFICATION_EVENTS, pause, readNotification, readReset, type Segment } from './client';
 
 /**
  * SSE over node:http, read block by block as a browser's EventSource reads it:
  * it remembers the last `id:` line (the id-only opening block included), honours
  * `retry:`, reconnects with `Last-Event-ID` when the stream ends, and can stop
- * reading (pause) so that the server's bound on unsent bytes is reached.
+ * reading (pause) so that the server's bound on unsent bytes is reached. With
+ * topics (`?topics=`) that last `id:` is the connection's cursor over all its
+ * streams, resumed from as it is.
  */
 export class RawSseClient extends LogicalClient {
   readonly cursorVia: CursorVia = 'header';
@@ -75,8 +76,8 @@ export class RawSseClient extends LogicalClient {
     this.preferred = route.index;
     const segment = this.begin(route, cursor, via);
     segment.paused = this.paused;
-    const query = via === 'query' && cursor !== null ? `?lastEventId=${encodeURIComponent(cursor)}` : '';
-    const headers: Record<string, string> = { Accept: 'text/event-stream', Authorization: `Bearer ${userToken(this.user)}` };
+    const query = eventsQuery([...topicsParameter(this.topics), ...(via === 'query' && cursor !== null ? [['lastEventId', cursor]] : [])]);
+    const headers: Record<string, string> = { Accept: 'text/event-stream', Authorization: `Bearer ${this.token()}` };
     if (via === 'header' && cursor !== null) headers['Last-Event-ID'] = cursor;
     const request = http.get(`${route.url}/api/events${query}`, { headers, agent: false }, (response) => this.onResponse(segment, response));
     this.request = request;
@@ -90,8 +91,8 @@ export class RawSseClient extends LogicalClient {
 
   private onResponse(segment: Segment, response: http.IncomingMessage): void {
     this.response = response;
-    if (this.paused) response.pause();
     if (response.statusCode !== 200) {
+      // An error answer is read at once even by a stalled reader (the stall is of the stream): its end is when it was refused.
       segment.refused = String(response.statusCode);
       let body = '';
       response.setEncoding('utf8');
@@ -99,6 +100,7 @@ export class RawSseClient extends LogicalClient {
       response.on('end', () => this.ended(segment, 'server', body.slice(0, 300)));
       return;
     }
+    if (this.paused) response.pause();
     segment.establishedAt = performance.now();
     let pending = '';
     let retryLast = false;
@@ -134,7 +136,7 @@ export class RawSseClient extends LogicalClient {
     if (fields.data === undefined) return fields.retry !== undefined && fields.id === undefined;
     const event = fields.event ?? 'message';
     if (event === 'reset') segment.received.push(readReset(safeJson(fields.data), fields.id));
-    else if (!NON_NOTIFICATION_EVENTS.has(event)) segment.received.push(readNotification(fields.data, fields.id));
+    else if (!NON_NOTIFICATION_EVENTS.has(event)) segment.received.push(readNotification(fields.data, fields.id, this.topics.length > 0));
     return false;
   }
 
@@ -143,8 +145,8 @@ export class RawSseClient extends LogicalClient {
     this.finish(segment, end, detail);
     if (this.closed || segment !== this.current) return;
     const refused = segment.refused;
-    // 400 and 401 are answers, not outages: a browser gives up too (the checker judges them).
-    if (refused === '400' || refused === '401' || refused === '404') {
+    // 400, 401 and 403 are answers, not outages: a browser gives up too (the checker judges them).
+    if (refused === '400' || refused === '401' || refused === '403' || refused === '404') {
       this.dead = `refused ${refused}`;
       return;
     }
@@ -187,8 +189,8 @@ export class EventSourceClient extends LogicalClient {
 
   private create(cursor: string | null): void {
     const route = this.fleet.route(this.preferred) ?? { url: 'http://127.0.0.1:9' };
-    const query = `access_token=${encodeURIComponent(userToken(this.user))}${cursor !== null ? `&lastEventId=${encodeURIComponent(cursor)}` : ''}`;
-    const source = new EventSource(`${route.url}/api/events?${query}`, {
+    const query = eventsQuery([['access_token', this.token()], ...topicsParameter(this.topics), ...(cursor !== null ? [['lastEventId', cursor]] : [])]);
+    const source = new EventSource(`${route.url}/api/events${query}`, {
       fetch: async (input, init) => {
         const headerCursor = (init?.headers as Record<string, string> | undefined)?.['Last-Event-ID'];
         const segmentCursor = headerCursor ?? cursor;
@@ -212,12 +214,14 @@ export class EventSourceClient extends LogicalClient {
       },
     });
     this.source = source;
+    const combined = this.topics.length > 0;
     const onItem = (event: MessageEvent) => {
-      const item = readNotification(event.data as string, event.lastEventId || undefined);
-      if (item.kind === 'item') this.lastSeen = item.id;
+      const item = readNotification(event.data as string, event.lastEventId || undefined, combined);
+      // With topics the position is the connection's cursor, as the package itself resumes from it.
+      if (item.kind === 'item') this.lastSeen = combined ? event.lastEventId || this.lastSeen : item.id;
       this.current?.received.push(item);
     };
-    for (const type of ['job-match', 'message-received', 'model-ping']) source.addEventListener(type, onItem);
+    for (const type of MODEL_EVENT_TYPES) source.addEventListener(type, onItem);
     source.addEventListener('reset', (event) => {
       const reset = readReset(safeJson((event as MessageEvent).data as string), (event as MessageEvent).lastEventId);
       // The reset's id is where the stream continues: the client's position from now on.
@@ -230,7 +234,7 @@ export class EventSourceClient extends LogicalClient {
       if (this.closed || source.readyState !== source.CLOSED) return;
       // Failed for good (a non-200): a refusal the contract allows ends here; otherwise the app starts a new one.
       const refused = segment?.refused;
-      if (refused === '400' || refused === '401' || refused === '500') {
+      if (refused === '400' || refused === '401' || refused === '403' || refused === '500') {
         this.dead = `refused ${refused}`;
         return;
       }
@@ -239,6 +243,15 @@ export class EventSourceClient extends LogicalClient {
       });
     });
   }
+}
+
+function topicsParameter(topics: readonly string[]): string[][] {
+  return topics.length > 0 ? [['topics', topics.join(',')]] : [];
+}
+
+/** `?a=1&b=2` (empty without parameters). */
+function eventsQuery(parameters: string[][]): string {
+  return parameters.length === 0 ? '' : `?${parameters.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&')}`;
 }
 
 function safeJson(text: string): unknown {

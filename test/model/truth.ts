@@ -3,18 +3,21 @@ import type { Route } from './fleet';
 import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
 
 /*
- * The accepted sequence of each user, learnt apart from the gateway's
- * delivery path: a monitor connection SUBSCRIBEs to every user's channel
- * before the schedule's first publish. The append script stores and publishes
- * in one step, so the channel carries each stored notification once, in
- * stream order: "<id> <type> <notification JSON>". It is cross-checked with
- * the answers to the publishes (the ledger) and with XRANGE of the stream.
+ * The accepted sequence of each stream (a user's notifications, a topic's
+ * events), learnt apart from the gateway's delivery path: a monitor connection
+ * SSUBSCRIBEs to every stream's live channel before the schedule's first
+ * publish. The append script stores and publishes in one step, so the channel
+ * carries each stored entry once, in stream order: "<id> <type> <JSON>". It is
+ * cross-checked with the answers to the publishes (the ledger) and with XRANGE
+ * of the stream. A stream is named by its user id or its topic name (the model's
+ * topic names start with a prefix no model user id has).
  */
 
 export interface TruthItem {
   id: string;
   type: string;
-  userId: string;
+  /** The user id or the topic name the entry says it belongs to. */
+  stream: string;
   /** The sequence number the model put in `data` (null: none, itself a finding). */
   seq: number | null;
   messageId?: string;
@@ -27,7 +30,8 @@ export type Via = 'rest' | 'burst' | 'queue' | 'chat' | 'republish' | 'big';
 /** One publish the model made, and how it was answered. */
 export interface Sent {
   seq: number;
-  user: string;
+  /** The user or topic it was published to. */
+  stream: string;
   via: Via;
   /** performance.now() when the request left: anything stored for it was stored after. */
   sentAt: number;
@@ -54,8 +58,9 @@ export function seqOf(notification: { type?: string; data?: Record<string, unkno
 export class Truth {
   private readonly monitor: Redis;
   private readonly keys: RedisKeys;
-  private readonly byUser = new Map<string, TruthItem[]>();
-  private readonly channels = new Map<string, string>();
+  private readonly byStream = new Map<string, TruthItem[]>();
+  /** Live channel → the stream it carries. */
+  private readonly channels = new Map<string, { stream: string; topic: boolean }>();
   /** Every publish of the schedule, in the order it was sent; a re-publish repeats its first's seq. */
   readonly sent: Sent[] = [];
   private readonly firstSentAt = new Map<number, number>();
@@ -71,43 +76,47 @@ export class Truth {
     this.monitor.on('smessage', (channel: string, message: string) => this.onMessage(channel, message));
   }
 
-  /** Subscribes to the users' channels; resolves once Redis confirmed, i.e. before any publish of theirs. */
-  async watch(users: string[]): Promise<void> {
-    for (const user of users) {
-      this.byUser.set(user, []);
-      this.channels.set(this.keys.userChannel(user), user);
+  /** Subscribes to the users' and topics' channels; resolves once Redis confirmed, i.e. before any publish to them. */
+  async watch(users: string[], topics: string[]): Promise<void> {
+    const channels: string[] = [];
+    for (const [stream, topic] of [...users.map((user) => [user, false] as const), ...topics.map((name) => [name, true] as const)]) {
+      this.byStream.set(stream, []);
+      const channel = topic ? this.keys.topicFeed(stream).channel : this.keys.userChannel(stream);
+      this.channels.set(channel, { stream, topic });
+      channels.push(channel);
     }
-    await this.monitor.ssubscribe(...users.map((user) => this.keys.userChannel(user)));
+    await this.monitor.ssubscribe(...channels);
   }
 
   async unwatch(): Promise<void> {
     const channels = [...this.channels.keys()];
     this.channels.clear();
-    this.byUser.clear();
+    this.byStream.clear();
     this.sent.length = 0;
     this.firstSentAt.clear();
     this.garbled.length = 0;
     if (channels.length > 0) await this.monitor.sunsubscribe(...channels);
   }
 
-  items(user: string): TruthItem[] {
-    return this.byUser.get(user) ?? [];
+  /** The stream's accepted entries, in stream order. */
+  items(stream: string): TruthItem[] {
+    return this.byStream.get(stream) ?? [];
   }
 
-  indexOf(user: string, id: string): number {
-    const items = this.items(user);
+  indexOf(stream: string, id: string): number {
+    const items = this.items(stream);
     for (let i = items.length - 1; i >= 0; i--) if (items[i].id === id) return i;
     return -1;
   }
 
-  /** How many of the user's notifications were certainly stored before `t` (the monitor had them). */
-  storedBefore(user: string, t: number): number {
-    return this.items(user).filter((item) => item.seenAt < t).length;
+  /** How many of the stream's entries were certainly stored before `t` (the monitor had them). */
+  storedBefore(stream: string, t: number): number {
+    return this.items(stream).filter((item) => item.seenAt < t).length;
   }
 
-  /** How many of the user's notifications may have been stored by `t` (their publish had been sent). */
-  mayBeStoredBy(user: string, t: number): number {
-    return this.items(user).filter((item) => (this.sentAtOf(item) ?? -Infinity) < t).length;
+  /** How many of the stream's entries may have been stored by `t` (their publish had been sent). */
+  mayBeStoredBy(stream: string, t: number): number {
+    return this.items(stream).filter((item) => (this.sentAtOf(item) ?? -Infinity) < t).length;
   }
 
   /** When the first publish that could have stored this item was sent (null: the model never sent its seq). */
@@ -121,25 +130,31 @@ export class Truth {
     return sent;
   }
 
-  /** The user's retained stream as Redis holds it: ids, oldest first. */
-  async stream(user: string): Promise<string[]> {
-    const entries = await this.monitorlessClient().xrange(this.keys.userStream(user), '-', '+');
+  isTopic(stream: string): boolean {
+    return [...this.channels.values()].some((watched) => watched.topic && watched.stream === stream);
+  }
+
+  /** The stream's retained history as Redis holds it: ids, oldest first. */
+  async stream(stream: string): Promise<string[]> {
+    const key = this.isTopic(stream) ? this.keys.topicFeed(stream).history : this.keys.userStream(stream);
+    const entries = await this.monitorlessClient().xrange(key, '-', '+');
     return entries.map(([id]) => id);
   }
 
-  /** Deletes the users' keys (history, trim watermark, idempotency keys) so a long run does not fill Redis. */
-  async forget(users: string[]): Promise<void> {
+  /** Deletes the streams' keys (history, trim watermark, idempotency keys) so a long run does not fill Redis. */
+  async forget(users: string[], topics: string[]): Promise<void> {
     const redis = this.monitorlessClient();
-    for (const user of users) {
-      const keys = [this.keys.userStream(user), this.keys.trimmedWatermark(user)];
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${this.keys.idempotency(user, '').replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-        keys.push(...found);
-        cursor = next;
-      } while (cursor !== '0');
-      await redis.unlink(...keys);
-    }
+    const feeds = [...users.map((user) => this.keys.userFeed(user)), ...topics.map((topic) => this.keys.topicFeed(topic))];
+    const keys = feeds.flatMap((feed) => [feed.history, feed.trimmed]);
+    const idempotency = feeds.map((feed) => this.keys.streamIdempotency(feed, ''));
+    // One pass over this prefix's idempotency keys for all the streams (a SCAN per stream reads the whole keyspace each time).
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}:*idempotency:*`, 'COUNT', 1000);
+      keys.push(...found.filter((key) => idempotency.some((start) => key.startsWith(start))));
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.unlink(...keys);
   }
 
   async close(): Promise<void> {
@@ -156,15 +171,16 @@ export class Truth {
   }
 
   private onMessage(channel: string, message: string): void {
-    const user = this.channels.get(channel);
-    if (user === undefined) return;
+    const watched = this.channels.get(channel);
+    if (watched === undefined) return;
     try {
       // Read from the JSON on (the prefix "<id> <type> " may change with the codec): it carries the id itself.
-      const notification = JSON.parse(message.slice(message.indexOf('{'))) as { id: string; type: string; userId: string; data: Record<string, unknown> };
-      const id = notification.id;
-      if (typeof id !== 'string' || notification.userId !== user) throw new Error('no id, or a userId other than the channel\'s');
-      const messageId = typeof notification.data?.messageId === 'string' ? notification.data.messageId : undefined;
-      this.items(user).push({ id, type: notification.type, userId: notification.userId, seq: seqOf(notification), messageId, seenAt: performance.now() });
+      const entry = JSON.parse(message.slice(message.indexOf('{'))) as { id: string; type: string; userId?: string; topic?: string; data: Record<string, unknown> };
+      const id = entry.id;
+      const owner = watched.topic ? entry.topic : entry.userId;
+      if (typeof id !== 'string' || owner !== watched.stream) throw new Error(`no id, or a ${watched.topic ? 'topic' : 'userId'} other than the channel's`);
+      const messageId = typeof entry.data?.messageId === 'string' ? entry.data.messageId : undefined;
+      this.items(watched.stream).push({ id, type: entry.type, stream: owner, seq: seqOf(entry), messageId, seenAt: performance.now() });
     } catch (error) {
       this.garbled.push(`${channel}: ${(error as Error).message}: ${message.slice(0, 200)}`);
     }
