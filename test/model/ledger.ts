@@ -38,7 +38,7 @@ export async function checkLedger(ctx: CheckContext): Promise<string[]> {
         problems.push(`${what} was refused: ${outcome.status} ${outcome.body ?? ''}`.trim());
       }
     } else if (outcome.kind === 'pending') {
-      problems.push(`${what} was never answered${sent.jobId ? ` (job ${sent.jobId} did not complete)` : ''}`);
+      problems.push(`${what} was never answered${sent.jobId ? ` (job ${sent.jobId} did not complete: ${sent.jobState ?? 'state unknown'})` : ''}`);
     }
   }
   for (const stream of [...ctx.users, ...ctx.topics]) {

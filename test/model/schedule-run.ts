@@ -152,6 +152,7 @@ export class ScheduleRun {
     for (const { sent, jobId } of this.jobs) {
       if (sent.outcome.kind !== 'pending') continue;
       const state = await this.queue.getJobState(jobId);
+      sent.jobState = state;
       // Read the job only once it is finished: a copy read before holds no return value.
       const job = state === 'completed' || state === 'failed' ? await this.queue.getJob(jobId) : undefined;
       if (state === 'completed') sent.outcome = { kind: 'accepted', id: (job?.returnvalue as { id: string } | undefined)?.id ?? '(no return value)' };

@@ -41,6 +41,8 @@ export interface Sent {
   /** For a re-publish: the seq of the first publish with this key. */
   sameAs?: number;
   jobId?: string;
+  /** The queued job's state when last read (waiting, active, delayed...): says why a job never finished. */
+  jobState?: string;
   messageId?: string;
   /** The gateway it went to, and when the answer came: a refusal is excused only by an outage there. */
   route?: Route;
