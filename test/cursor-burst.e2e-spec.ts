@@ -40,7 +40,12 @@ describe('Socket.IO cursor bursts', () => {
   /** Every cursor-move the watcher receives, with its arrival time. */
   const watch = (watcher: TestSocket): Arrival[] => {
     const arrivals: Arrival[] = [];
-    watcher.socket.on('cursor-move', (move: Move) => arrivals.push({ ...move, at: Date.now() }));
+    watcher.socket.on('cursor-move', (move: Move) => {
+      // The reliable copy of a room's last position, an interval after the cursor stopped: not a move.
+      const previous = arrivals.findLast((arrival) => arrival.roomId === move.roomId);
+      if (previous?.x === move.x && previous.y === move.y) return;
+      arrivals.push({ ...move, at: Date.now() });
+    });
     return arrivals;
   };
 

@@ -238,7 +238,8 @@ describe('Socket.IO', () => {
       const started = Date.now();
       for (let x = 1; x <= 100; x++) mover.socket.emit('cursor-move', { roomId, x, y: x * 2 });
       await waitFor(() => watcher.eventsNamed<{ x: number }>('cursor-move').some((move) => move.x === 100), 'the last position');
-      const moves = watcher.eventsNamed<{ roomId: string; userId: string; x: number; y: number }>('cursor-move');
+      // Once still, the last position comes once more, reliably (a volatile move can be missed): not a move.
+      const moves = watcher.eventsNamed<{ roomId: string; userId: string; x: number; y: number }>('cursor-move').filter((move, i, all) => move.x !== all[i - 1]?.x);
       const elapsedSeconds = Math.max((Date.now() - started) / 1000, 1 / 30);
       expect(moves.length).toBeLessThan(100);
       expect(moves.length).toBeLessThanOrEqual(Math.ceil(elapsedSeconds * 30) + 1);

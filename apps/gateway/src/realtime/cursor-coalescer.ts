@@ -19,13 +19,26 @@ interface RoomState<T> {
   latest: T | null;
   deferred: DeferredMove<T> | null;
   timer: NodeJS.Timeout | null;
+  /** Sends the last position again, reliably, once the sender has been still for an interval. */
+  settle: NodeJS.Timeout | null;
 }
+
+/**
+ * How a move leaves: `reliable` false for the stream of a moving cursor
+ * (volatile: Socket.IO drops it for a member whose transport is busy
+ * writing), true for the copy of the last position once the cursor stops,
+ * which every member receives.
+ */
+export type SendMove<T> = (roomId: string, move: T, reliable: boolean) => void;
 
 /**
  * Coalesces one sender's cursor moves per room: the first goes out at once,
  * later ones within the interval replace each other and only the latest goes
  * out when the interval ends. A fast mouse therefore costs the room at most
- * 30 messages a second, and the last position is never lost.
+ * 30 messages a second. The moves go out volatile, which a member whose
+ * websocket is still writing misses, so an interval after the last one the
+ * same position goes out once more, reliably: the last position is never lost,
+ * and a cursor that keeps moving costs no reliable message at all.
  *
  * A room also holds at most one deferred move, newer than `latest`, which is
  * checked only at the room's next slot: a flood of deferred moves costs one
@@ -34,13 +47,12 @@ interface RoomState<T> {
 export class CursorCoalescer<T> {
   private readonly rooms = new Map<string, RoomState<T>>();
 
-  constructor(private readonly send: (roomId: string, move: T) => void) {}
+  constructor(private readonly send: SendMove<T>) {}
 
   move(roomId: string, move: T, now = Date.now()): void {
     const room = this.room(roomId);
     if (room.timer === null && now - room.sentAt >= INTERVAL_MS) {
-      room.sentAt = now;
-      this.send(roomId, move);
+      this.sent(roomId, room, move, now);
       return;
     }
     room.latest = move;
@@ -73,6 +85,7 @@ export class CursorCoalescer<T> {
     const room = this.rooms.get(roomId);
     if (!room) return;
     if (room.timer) clearTimeout(room.timer);
+    if (room.settle) clearTimeout(room.settle);
     this.rooms.delete(roomId);
     room.deferred?.drop();
   }
@@ -84,7 +97,7 @@ export class CursorCoalescer<T> {
   private room(roomId: string): RoomState<T> {
     let room = this.rooms.get(roomId);
     if (!room) {
-      room = { sentAt: 0, latest: null, deferred: null, timer: null };
+      room = { sentAt: 0, latest: null, deferred: null, timer: null, settle: null };
       this.rooms.set(roomId, room);
     }
     return room;
@@ -104,8 +117,18 @@ export class CursorCoalescer<T> {
         if (deferred !== null) room.sentAt = Date.now();
         return;
       }
-      room.sentAt = Date.now();
-      this.send(roomId, latest);
+      this.sent(roomId, room, latest, Date.now());
     }, delayMs);
+  }
+
+  private sent(roomId: string, room: RoomState<T>, move: T, now: number): void {
+    room.sentAt = now;
+    this.send(roomId, move, false);
+    if (room.settle) clearTimeout(room.settle);
+    room.settle = setTimeout(() => {
+      room.settle = null;
+      // A newer move is on its way: its own copy follows it.
+      if (room.timer === null) this.send(roomId, move, true);
+    }, INTERVAL_MS);
   }
 }

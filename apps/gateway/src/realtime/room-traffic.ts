@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SERVER_EVENTS } from '@app/notifications';
+import type { SendMove } from './cursor-coalescer';
 import { type AckOf, type AckRefusal, CursorMoveRequest, isCursorMovePayload, RoomChatRequest, TypingRequest, type RealtimeSocket as Socket, validatePayload } from './realtime.dto';
 import { chatRoom } from './rooms';
 import type { CursorMove, SocketSession } from './socket-session';
@@ -42,9 +43,12 @@ export class RoomTraffic {
     return ack;
   }
 
-  /** How a socket's coalesced cursor moves leave: to the room, volatile. */
-  sendCursor(socket: Socket): (roomId: string, move: CursorMove) => void {
-    return (roomId, move) => socket.to(chatRoom(roomId)).volatile.emit(SERVER_EVENTS.cursorMove, move);
+  /** How a socket's coalesced cursor moves leave: to the room, volatile but for the last position (see CursorCoalescer). */
+  sendCursor(socket: Socket): SendMove<CursorMove> {
+    return (roomId, move, reliable) => {
+      const room = socket.to(chatRoom(roomId));
+      (reliable ? room : room.volatile).emit(SERVER_EVENTS.cursorMove, move);
+    };
   }
 
   /**

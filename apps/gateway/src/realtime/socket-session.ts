@@ -1,7 +1,7 @@
 import type { FeedSubscription } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { onTokenExpiry } from '../auth/token-expiry';
-import { CursorCoalescer } from './cursor-coalescer';
+import { CursorCoalescer, type SendMove } from './cursor-coalescer';
 import { FloodLimiter } from './flood-limiter';
 import type { RealtimeSocket } from './realtime.dto';
 
@@ -32,7 +32,7 @@ export class SocketSession {
   constructor(
     readonly socket: RealtimeSocket,
     public user: AuthenticatedUser,
-    sendCursor: (roomId: string, move: CursorMove) => void,
+    sendCursor: SendMove<CursorMove>,
     private readonly onExpired: (session: SocketSession) => void,
   ) {
     this.cursors = new CursorCoalescer(sendCursor);
