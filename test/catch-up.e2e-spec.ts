@@ -37,7 +37,8 @@ function readSlowly(url: string, headers: Record<string, string>, pauseMs: numbe
       while ((end = pending.indexOf('\n\n')) >= 0) {
         const block = pending.slice(0, end);
         pending = pending.slice(end + 2);
-        if (block.includes('\ndata: ')) read.ids.push(/^id: (.+)$/m.exec(block)?.[1] ?? '?');
+        // Notifications only: the `inbox` state the stream also carries has no id.
+        if (block.includes('\ndata: ') && !block.startsWith('event: inbox\n')) read.ids.push(/^id: (.+)$/m.exec(block)?.[1] ?? '?');
       }
       response.pause();
       setTimeout(() => response.resume(), pauseMs);

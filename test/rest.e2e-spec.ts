@@ -37,7 +37,7 @@ describe('REST', () => {
       expect(response.body).toEqual({ id: expect.stringMatching(/^\d+-\d+$/) });
       const { items } = await list(userId);
       expect(items).toEqual([
-        { id: response.body.id, type: 'message-received', userId, data: { from: 'u7', content: 'hi' }, createdAt: expect.any(String) },
+        { id: response.body.id, type: 'message-received', userId, data: { from: 'u7', content: 'hi' }, createdAt: expect.any(String), read: false },
       ]);
     });
 

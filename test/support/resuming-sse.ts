@@ -1,7 +1,7 @@
 import { openSse, type RawSseStream, type SseEvent } from './sse-client';
 
 export interface ResumingSse {
-  /** Every event with data received, over all connections, in arrival order. */
+  /** Every event with data received (but the `inbox` state), over all connections, in arrival order. */
   readonly events: SseEvent[];
   /** Statuses of the attempts that were refused (e.g. 503 while Redis is away). */
   readonly refusals: number[];
@@ -49,7 +49,7 @@ export function resumingSse(baseUrl: string, headers: Record<string, string>, op
         for (; seen < stream.blocks.length; seen++) {
           const block = stream.blocks[seen];
           if (block.id !== undefined) lastId = block.id;
-          if (block.data !== undefined) events.push(block);
+          if (block.data !== undefined && block.event !== 'inbox') events.push(block);
         }
         if (stream.ended || closed) break;
         await new Promise((resolve) => setTimeout(resolve, 10));

@@ -4,8 +4,13 @@ import { waitFor } from './wait-for';
 
 export interface TestSocket {
   socket: Socket;
-  /** Every event received, in order: [name, payload]. */
+  /**
+   * Every event received, in order: [name, payload], except `inbox`: every
+   * socket hears the user's read state, which tests of delivery do not look
+   * at; {@link all} has it too.
+   */
   readonly received: Array<[string, unknown]>;
+  readonly all: Array<[string, unknown]>;
   eventsNamed<T = Record<string, unknown>>(name: string): T[];
   waitForEvent<T = Record<string, unknown>>(name: string, count?: number, timeoutMs?: number): Promise<T[]>;
   /** Emits with an ack and resolves with it. */
@@ -32,11 +37,16 @@ export function connectSocket(baseUrl: string, userId: string, options: ConnectO
     forceNew: true,
   });
   const received: Array<[string, unknown]> = [];
-  socket.onAny((name: string, payload: unknown) => received.push([name, payload]));
-  const eventsNamed = <T>(name: string) => received.filter(([event]) => event === name).map(([, payload]) => payload as T);
+  const all: Array<[string, unknown]> = [];
+  socket.onAny((name: string, payload: unknown) => {
+    all.push([name, payload]);
+    if (name !== 'inbox') received.push([name, payload]);
+  });
+  const eventsNamed = <T>(name: string) => all.filter(([event]) => event === name).map(([, payload]) => payload as T);
   return {
     socket,
     received,
+    all,
     eventsNamed,
     waitForEvent: <T>(name: string, count = 1, timeoutMs = 5_000) =>
       waitFor(() => (eventsNamed<T>(name).length >= count ? eventsNamed<T>(name) : null), `${count} '${name}' event(s)`, timeoutMs),

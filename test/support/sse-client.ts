@@ -16,8 +16,14 @@ export interface RawSseStream {
   readonly raw: string;
   /** Blocks (events, comment-only blocks, retry/id blocks) in arrival order. */
   readonly blocks: SseEvent[];
-  /** Only blocks that carry data, i.e. what EventSource would dispatch. */
+  /**
+   * Blocks that carry data (what EventSource would dispatch) except `inbox`:
+   * every stream carries the user's read state, which tests of delivery do not
+   * look at; {@link inboxEvents} has it.
+   */
   readonly events: SseEvent[];
+  /** The `inbox` blocks, in arrival order. */
+  readonly inboxEvents: SseEvent[];
   readonly ended: boolean;
   waitForEvents(count: number, timeoutMs?: number): Promise<SseEvent[]>;
   waitForEnd(timeoutMs?: number): Promise<void>;
@@ -58,7 +64,10 @@ export function openSse(baseUrl: string, path: string, headers: Record<string, s
         },
         blocks,
         get events() {
-          return blocks.filter((block) => block.data !== undefined);
+          return blocks.filter((block) => block.data !== undefined && block.event !== 'inbox');
+        },
+        get inboxEvents() {
+          return blocks.filter((block) => block.event === 'inbox');
         },
         get ended() {
           return ended;

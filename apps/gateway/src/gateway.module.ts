@@ -14,6 +14,7 @@ import { UserTokenVerifier } from './auth/user-token.verifier';
 import { LiveConnections } from './connections/live-connections';
 import { DemoController } from './demo/demo.controller';
 import { EventStreamRoute } from './events/event-stream.route';
+import { InboxController } from './inbox/inbox.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { QUEUE_DASHBOARD_ROUTE, queueDashboardGuard } from './jobs/queue-dashboard.middleware';
 import { SseConnections } from './events/sse-connections';
@@ -55,6 +56,7 @@ export class GatewayModule {
       ],
       controllers: [
         NotificationsController,
+        InboxController,
         TopicsController,
         HealthController,
         MetricsController,

@@ -5,11 +5,12 @@
  * built-ins) can reach a browser bundle through it. Names and shapes are those of
  * the public contract (shared/contract.md).
  */
+import type { InboxPayload } from './inbox/inbox-state';
 import type { Notification, NOTIFICATION_TYPES } from './notification';
 import type { TopicEvent } from './topics/topic';
 import type { JobPosting, SavedSearch } from './saved-searches/saved-search';
 
-export type { JobPosting, Notification, SavedSearch, TopicEvent };
+export type { InboxPayload, JobPosting, Notification, SavedSearch, TopicEvent };
 
 /** The notification types the system itself publishes; internal services may publish others. */
 export type KnownNotificationType = (typeof NOTIFICATION_TYPES)[keyof typeof NOTIFICATION_TYPES];
@@ -53,7 +54,7 @@ export type NotificationOf<T extends string> = Notification<T extends keyof Noti
 };
 
 /** SSE events that are not notifications. */
-export type SseControlEvent = 'reset' | 'token-expired';
+export type SseControlEvent = 'reset' | 'token-expired' | 'inbox';
 
 /** Why a stream does not continue from the resume id: trimmed past, or not a position of the user's history. */
 export type ResetReason = 'history-truncated' | 'unknown-cursor';
@@ -122,6 +123,8 @@ export interface ServerToClientEvents {
   presence: (event: PresenceEvent) => void;
   reset: (payload: ResetPayload) => void;
   'token-expired': (payload: TokenExpiredPayload) => void;
+  /** The user's read state: first on connect, then on every change (coalesced). */
+  inbox: (state: InboxPayload) => void;
 }
 
 /** Client → server events: the payload, and the acknowledgement each one is answered with. */
@@ -139,6 +142,8 @@ export interface ClientToServerEventMap {
   /** Replays the topic after `lastEventId` (none: live from the newest), then live; `lastEventId` in the ack is where it continues after. */
   'topic:subscribe': { payload: { topic: string; lastEventId?: string }; ack: SocketAck<{ lastEventId: string }> };
   'topic:unsubscribe': { payload: { topic: string }; ack: SocketAck };
+  /** Marks the user's notifications read: these ids (1 to 200), or every one up to `upTo`; ids not the user's are ignored. */
+  'inbox:read': { payload: { ids: string[] } | { upTo: string }; ack: SocketAck<InboxPayload> };
 }
 
 /**
@@ -154,6 +159,7 @@ export const CLIENT_EVENTS = {
   authRefresh: 'auth:refresh',
   topicSubscribe: 'topic:subscribe',
   topicUnsubscribe: 'topic:unsubscribe',
+  inboxRead: 'inbox:read',
 } as const satisfies Record<string, keyof ClientToServerEventMap>;
 
 /** Compiles only while `T` is empty: here, while every event of a map has its constant. */
@@ -169,6 +175,7 @@ export const SERVER_EVENTS = {
   presence: 'presence',
   reset: 'reset',
   tokenExpired: 'token-expired',
+  inbox: 'inbox',
 } as const satisfies Record<string, keyof ServerToClientEvents>;
 /** A server event without a constant in SERVER_EVENTS fails to compile here. */
 export type EveryServerEventNamed = NoneMissing<Exclude<keyof ServerToClientEvents, (typeof SERVER_EVENTS)[keyof typeof SERVER_EVENTS]>>;
@@ -180,7 +187,8 @@ export type ClientToServerEvents = {
 
 /** `GET /api/notifications`: a page of the user's history, oldest first. */
 export interface NotificationPage {
-  items: Notification[];
+  /** Each with whether the user has read it. */
+  items: Array<Notification & { read: boolean }>;
   lastId: string | null;
   /** Present when `after` did not continue: trimmed past, or not a position of the user's history. */
   reset?: { reason: ResetReason };

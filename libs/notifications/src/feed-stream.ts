@@ -14,4 +14,14 @@ export interface FeedStream {
   readonly trimmed: string;
   /** Sharded pub/sub channel of its live entries. */
   readonly channel: string;
+  /** A user's read state (inbox.scripts.ts); a topic has none. */
+  readonly inbox?: InboxKeys;
+}
+
+/** The keys of a user's read state, in the user's slot. */
+export interface InboxKeys {
+  /** Sorted set of the unread notification ids, padded so that lexical order is id order. */
+  readonly unread: string;
+  /** Hash: `r` the newest id below which everything is read, `v` the state's version. */
+  readonly state: string;
 }

@@ -37,6 +37,9 @@ export { type FeedOptions, type FeedSink, FeedSubscription, NotificationFeed } f
 export { type ResetReason, resumePoint, type ResumePoint, UNREADABLE_CURSOR } from './resume-point';
 /** The one write path of notifications, one at a time or in batches. */
 export { MAX_BATCH_ITEMS, NotificationService } from './notification.service';
+/** The inbox: each user's read state and exact unread count, pushed to every connection of the user. */
+export { EMPTY_INBOX, INBOX_COALESCE_MS, type InboxPayload, inboxPayload, type InboxState, type MarkReadRequest } from './inbox/inbox-state';
+export { InboxStore } from './inbox/inbox.store';
 /** One stream a feed follows: a user's notifications or a topic's events. */
 export type { FeedStream } from './feed-stream';
 /** Topics: broadcast streams that many users follow, their names, grants and write path. */

@@ -1,4 +1,4 @@
-import { decodeLiveMessage, encodeLiveMessage, LIVE_MESSAGE_LUA } from './live-message';
+import { decodeInboxState, decodeLiveMessage, encodeInboxSuffix, encodeLiveMessage, LIVE_MESSAGE_LUA } from './live-message';
 import { APPEND_SCRIPT } from './notification.scripts';
 
 describe('the live message codec', () => {
@@ -20,8 +20,22 @@ describe('the live message codec', () => {
     expect(() => decodeLiveMessage(message, 'u')).toThrow(/not a live message/);
   });
 
+  it("decodes a user's message with the read state after it: the JSON without it, the state alone", () => {
+    const state = { unread: 3, readUpTo: '1-1', version: 1796400000000123 };
+    const message = encodeLiveMessage('1-2', 'job-match', body) + encodeInboxSuffix(state);
+    expect(decodeLiveMessage(message, 'u 1').json).toBe(decodeLiveMessage(encodeLiveMessage('1-2', 'job-match', body), 'u 1').json);
+    expect(decodeInboxState(message)).toEqual(state);
+    expect(decodeInboxState(encodeLiveMessage('1-2', 'job-match', body))).toBeNull();
+  });
+
+  it('decodes the state a read publishes alone', () => {
+    expect(decodeInboxState('@ 0 1796400000000-7 42')).toEqual({ unread: 0, readUpTo: '1796400000000-7', version: 42 });
+    expect(() => decodeInboxState('@ 0')).toThrow(/not a read state/);
+  });
+
   it('is what the append script publishes with (test/live-message.e2e-spec.ts runs the script itself)', () => {
     expect(APPEND_SCRIPT).toContain(LIVE_MESSAGE_LUA);
-    expect(APPEND_SCRIPT).toContain("redis.call('SPUBLISH', ARGV[4], live_message(id, ARGV[2], ARGV[3]))");
+    expect(APPEND_SCRIPT).toContain('local message = live_message(id, ARGV[2], ARGV[3])');
+    expect(APPEND_SCRIPT).toContain("redis.call('SPUBLISH', ARGV[4], message)");
   });
 });

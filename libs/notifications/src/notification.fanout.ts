@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { decodeLiveMessage } from './live-message';
 import type { FeedStream } from './feed-stream';
+import { INBOX_COALESCE_MS, type InboxState } from './inbox/inbox-state';
+import { decodeInboxState, decodeLiveMessage, isInboxMessage } from './live-message';
 import type { NotificationEnvelope } from './notification-envelope';
 import { DeliveryProbe } from './redis/delivery-probe';
 import { RedisConnections } from './redis/redis-connections';
@@ -10,6 +11,8 @@ import { RedisKeys } from './redis/redis-keys';
 export interface FanoutListener {
   /** A live entry of the listener's stream; calls come in stream order. */
   onLive(envelope: NotificationEnvelope): void;
+  /** The user's read state changed (coalesced: the last state of a burst); user streams only. */
+  onInbox?(state: InboxState): void;
   /** The subscriber connection dropped: live delivery has a gap from now on, hold what comes. */
   onDisconnected(): void;
   /** The subscriptions are back: re-read the store to fill the gap, then go live again. */
@@ -20,6 +23,8 @@ interface StreamEntry {
   readonly stream: FeedStream;
   readonly listeners: Set<FanoutListener>;
   readonly subscribed: Promise<unknown>;
+  /** The newest read state heard and not yet passed on, while a burst is being coalesced. */
+  inbox: InboxState | null;
 }
 
 /**
@@ -31,6 +36,9 @@ interface StreamEntry {
  * never a scan of all clients. Sharded pub/sub sends a message only to the
  * shard that owns its slot, so on a cluster adding shards adds capacity,
  * where classic PUBLISH copies every message to every node.
+ *
+ * A user's read state changes come on the same channel; they are coalesced
+ * per user here, once for all of the user's connections on this process.
  */
 @Injectable()
 export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
@@ -66,7 +74,7 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
     const { channel } = stream;
     let entry = this.streams.get(channel);
     if (!entry) {
-      entry = { stream, listeners: new Set(), subscribed: this.redis.subscriber.ssubscribe(channel) };
+      entry = { stream, listeners: new Set(), subscribed: this.redis.subscriber.ssubscribe(channel), inbox: null };
       this.streams.set(channel, entry);
     }
     entry.listeners.add(listener);
@@ -103,13 +111,15 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
   private readonly onMessage = (channel: string, message: string): void => {
     const entry = this.streams.get(channel);
     if (!entry) return;
-    let envelope: NotificationEnvelope;
+    let envelope: NotificationEnvelope | null;
     try {
-      envelope = decodeLiveMessage(message, entry.stream.name);
+      if (entry.stream.inbox) this.heardInbox(entry, decodeInboxState(message));
+      envelope = isInboxMessage(message) ? null : decodeLiveMessage(message, entry.stream.name);
     } catch (error) {
       this.log.error((error as Error).message);
       return;
     }
+    if (envelope === null) return;
     for (const listener of entry.listeners) {
       try {
         listener.onLive(envelope);
@@ -118,6 +128,26 @@ export class NotificationFanout implements OnModuleInit, OnModuleDestroy {
       }
     }
   };
+
+  /** Keeps the newest state of a burst; the first of a burst starts the timer that passes it on. */
+  private heardInbox(entry: StreamEntry, state: InboxState | null): void {
+    if (state === null || (entry.inbox !== null && entry.inbox.version >= state.version)) return;
+    const pending = entry.inbox !== null;
+    entry.inbox = state;
+    if (pending) return;
+    setTimeout(() => {
+      const newest = entry.inbox;
+      entry.inbox = null;
+      if (newest === null) return;
+      for (const listener of entry.listeners) {
+        try {
+          listener.onInbox?.(newest);
+        } catch (error) {
+          this.log.error(`listener failed: ${(error as Error).message}`);
+        }
+      }
+    }, INBOX_COALESCE_MS);
+  }
 
   private readonly onLost = (): void => {
     for (const entry of this.streams.values()) for (const listener of entry.listeners) listener.onDisconnected();

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FeedStream } from './feed-stream';
+import type { InboxState } from './inbox/inbox-state';
+import { InboxStore } from './inbox/inbox.store';
 import { compareNotificationIds } from './notification';
 import { NotificationEnvelope } from './notification-envelope';
 import { FanoutListener, NotificationFanout } from './notification.fanout';
@@ -11,7 +13,8 @@ import { type ResetReason, resumePoint, UNREADABLE_CURSOR } from './resume-point
 
 /**
  * Where a transport receives a feed's output. Calls come in this order:
- * start, then resets and notifications. The transport frames what it gets and
+ * start, then (a user's feed) the read state, then resets, notifications and
+ * read states. The transport frames what it gets and
  * says whether it can take more; the feed paces its reads by that.
  */
 export interface FeedSink {
@@ -37,6 +40,11 @@ export interface FeedSink {
    * a client whose buffer passes its hard bound.
    */
   notification(envelope: NotificationEnvelope, live: boolean): boolean;
+  /**
+   * The user's read state (a user's feed only): once as the feed starts, then
+   * whenever it changes, never an older state after a newer one.
+   */
+  inbox?(state: InboxState): void;
   /** Calls `resume` once the buffer has drained (at once if it has); not at all once closed. */
   whenWritable(resume: () => void): void;
   /** The feed could not keep up (Redis failed while reading): the transport should close; the client resumes. */
@@ -78,6 +86,7 @@ export class NotificationFeed {
     private readonly store: NotificationStore,
     private readonly redis: RedisConnections,
     private readonly probe: DeliveryProbe,
+    private readonly inbox: InboxStore,
   ) {}
 
   /** Resolves once the feed has started; throws (nothing sent to the sink) if it could not. */
@@ -85,7 +94,7 @@ export class NotificationFeed {
     this.redis.assertConnected();
     // A feed opened while subscriptions do not deliver would wait for nothing: 503, and the client comes back.
     if (!this.probe.current.delivering) throw new RedisUnavailableError(`live delivery is down (${this.probe.current.failure})`);
-    const subscription = new FeedSubscription(stream, options.types ?? null, sink, this.store);
+    const subscription = new FeedSubscription(stream, options.types ?? null, sink, this.store, this.inbox);
     try {
       subscription.attached(await this.fanout.attach(stream, subscription));
       const after = options.after ?? null;
@@ -93,6 +102,7 @@ export class NotificationFeed {
       const known = await this.store.position(stream, cursor);
       const { position, reset } = resumePoint(after, known);
       sink.start(position);
+      if (known.inbox !== null) subscription.onInbox(known.inbox);
       if (reset !== null) sink.reset(reset, position);
       if (compareNotificationIds(position, known.lastId) < 0) void subscription.catchUp(position);
       else subscription.goLive(position);
@@ -125,12 +135,15 @@ export class FeedSubscription implements FanoutListener {
   private detach: (() => void) | null = null;
   /** The newest id this feed has passed (delivered or filtered out). */
   private cursor = '0-0';
+  /** The version of the newest read state passed to the sink. */
+  private inboxVersion = -1;
 
   constructor(
     readonly stream: FeedStream,
     private readonly types: ReadonlySet<string> | null,
     private readonly sink: FeedSink,
     private readonly store: NotificationStore,
+    private readonly inbox: InboxStore,
   ) {}
 
   close(): void {
@@ -157,6 +170,12 @@ export class FeedSubscription implements FanoutListener {
     this.heldBytes += envelope.json.length;
   }
 
+  onInbox(state: InboxState): void {
+    if (this.closed || state.version <= this.inboxVersion) return;
+    this.inboxVersion = state.version;
+    this.sink.inbox?.(state);
+  }
+
   onDisconnected(): void {
     this.disconnected = true;
     this.live = false;
@@ -168,6 +187,13 @@ export class FeedSubscription implements FanoutListener {
     this.rereadNeeded = true;
     // Before open() has read a position the cursor means nothing yet: goLive catches up instead.
     if (this.started && !this.catchingUp) void this.catchUp(this.cursor);
+    // Read states published while the subscriber was away were lost with it.
+    if (this.stream.inbox) {
+      this.inbox.stateOf(this.stream).then(
+        (state) => this.onInbox(state),
+        (error: unknown) => this.fail(error as Error),
+      );
+    }
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config';
 import type { FeedStream } from './feed-stream';
+import { type InboxState, inboxStateOf } from './inbox/inbox-state';
 import { NotificationEnvelope } from './notification-envelope';
 import { APPEND_SCRIPT, HISTORY_TTL_MS, IDEMPOTENCY_TTL_SECONDS, POSITION_SCRIPT, READ_SCRIPT, TOPIC_HISTORY_TTL_MS } from './notification.scripts';
 import { bucketArgs, type RateBucket } from './rate-limit/rate-limiter';
@@ -25,23 +26,30 @@ export interface StreamPosition extends CursorCheck {
   readonly cursorExists: boolean;
 }
 
+/** Where a stream stands as a feed opens on it: for a user, with their read state as of the same read. */
+export interface OpeningPosition extends StreamPosition {
+  readonly inbox: InboxState | null;
+}
+
 /** A page of history with the stream's position as of the same read. */
 export interface HistoryPage extends StreamPosition {
   /** Retained notifications after the cursor, oldest first. */
   readonly items: NotificationEnvelope[];
+  /** With `withReadState`, whether each item is read (a user's only). */
+  readonly read: boolean[] | null;
 }
 
-type PositionReply = [string, string, ...number[]];
+type PositionReply = [string, string, ...(number | string)[]];
 type StreamEntry = [string, string[]];
 
 type ScriptedRedis = RedisConnections['command'] & {
   rtgAppend(numKeys: number, ...args: (string | number)[]): Promise<[string, number]>;
-  rtgPosition(numKeys: number, stream: string, watermark: string, ...cursors: string[]): Promise<PositionReply>;
-  rtgRead(numKeys: number, stream: string, watermark: string, after: string, count: number, check: string): Promise<[string, string, number, StreamEntry[]]>;
+  rtgPosition(numKeys: number, ...args: string[]): Promise<PositionReply>;
+  rtgRead(numKeys: number, ...args: (string | number)[]): Promise<[string, string, number, StreamEntry[], number[]]>;
 };
 
 type PositionPipeline = ReturnType<RedisConnections['command']['pipeline']> & {
-  rtgPosition(numKeys: number, stream: string, watermark: string, ...cursors: string[]): PositionPipeline;
+  rtgPosition(numKeys: number, ...args: string[]): PositionPipeline;
 };
 
 /** One entry to append: its type and stored body, and the idempotency key that makes a retry store nothing. */
@@ -54,7 +62,7 @@ export interface StreamEntryInput {
 interface PositionRequest {
   readonly stream: FeedStream;
   readonly cursor: string | null;
-  readonly resolve: (position: StreamPosition) => void;
+  readonly resolve: (position: OpeningPosition) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -110,6 +118,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
     const keys = [stream.history, stream.trimmed];
     if (entry.idempotencyKey) keys.push(this.keys.streamIdempotency(stream, entry.idempotencyKey));
     const idempotent = keys.length - 2;
+    if (stream.inbox) keys.push(stream.inbox.unread, stream.inbox.state);
     for (const bucket of buckets) keys.push(bucket.key);
     const user = stream.kind === 'user';
     // The writer of REDIS_REPLICA_ACKS is not the connection RedisConnections checks: fail as fast.
@@ -124,6 +133,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
       IDEMPOTENCY_TTL_SECONDS,
       user ? HISTORY_TTL_MS : TOPIC_HISTORY_TTL_MS,
       idempotent,
+      stream.inbox ? 1 : 0,
       ...bucketArgs(buckets),
     );
     if (outcome === 2) return null;
@@ -135,13 +145,15 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
   /**
    * Up to `count` retained entries after `afterId` (exclusive; null = the
    * oldest retained), oldest first, with the stream's position as of the same
-   * read; `checkCursor` also asks whether `afterId` is an entry.
+   * read; `checkCursor` also asks whether `afterId` is an entry, and
+   * `withReadState` whether each of a user's notifications is read.
    */
-  async read(stream: FeedStream, afterId: string | null, count: number, checkCursor = false): Promise<HistoryPage> {
-    const [lastId, maxTrimmedId, exists, entries] = await this.redis.rtgRead(
-      2,
-      stream.history,
-      stream.trimmed,
+  async read(stream: FeedStream, afterId: string | null, count: number, checkCursor = false, withReadState = false): Promise<HistoryPage> {
+    const keys = [stream.history, stream.trimmed];
+    if (withReadState && stream.inbox) keys.push(stream.inbox.unread);
+    const [lastId, maxTrimmedId, exists, entries, read] = await this.redis.rtgRead(
+      keys.length,
+      ...keys,
       afterId ?? '-',
       count,
       checkCursor && afterId !== null ? '1' : '0',
@@ -151,7 +163,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
       const [id, fields] = entries[i];
       items[i] = NotificationEnvelope.fromStored(id, field(fields, 't'), stream.name, field(fields, 'n'));
     }
-    return { lastId, maxTrimmedId, cursorExists: exists === 1, items };
+    return { lastId, maxTrimmedId, cursorExists: exists === 1, items, read: keys.length === 3 ? read.map((flag) => flag === 1) : null };
   }
 
   /**
@@ -163,8 +175,9 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
    * (tabs and devices coming back together) is read once: every request was
    * made after its feed subscribed, so a read made after all of them is a
    * valid starting point for each. `cursor` asks whether the history holds it.
+   * A user's read state comes with it, as of the same read.
    */
-  position(stream: FeedStream, cursor: string | null = null): Promise<StreamPosition> {
+  position(stream: FeedStream, cursor: string | null = null): Promise<OpeningPosition> {
     return new Promise((resolve, reject) => {
       if (this.pendingPositions.push({ stream, cursor, resolve, reject }) === 1) setImmediate(this.readPendingPositions);
     });
@@ -185,7 +198,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
       for (const requests of requestsOfStream.values()) {
         const { stream } = requests[0];
         const cursors = cursorsOf(requests);
-        this.redis.rtgPosition(2, stream.history, stream.trimmed, ...cursors).then(
+        this.redis.rtgPosition(...positionArgs(stream, cursors)).then(
           (reply) => answer(requests, cursors, null, reply),
           (error: unknown) => answer(requests, cursors, error, null),
         );
@@ -198,7 +211,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
       const { stream } = requests[0];
       const cursors = cursorsOf(requests);
       cursorsOfStream.push(cursors);
-      pipeline.rtgPosition(2, stream.history, stream.trimmed, ...cursors);
+      pipeline.rtgPosition(...positionArgs(stream, cursors));
     }
     pipeline.exec().then(
       (results) => {
@@ -216,6 +229,11 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
   };
 }
 
+function positionArgs(stream: FeedStream, cursors: string[]): [number, ...string[]] {
+  if (!stream.inbox) return [2, stream.history, stream.trimmed, ...cursors];
+  return [4, stream.history, stream.trimmed, stream.inbox.unread, stream.inbox.state, ...cursors];
+}
+
 /** The distinct cursors a batch of one stream's requests asks about. */
 function cursorsOf(requests: PositionRequest[]): string[] {
   if (requests.length === 1) return requests[0].cursor === null ? [] : [requests[0].cursor];
@@ -231,7 +249,8 @@ function answer(requests: PositionRequest[], cursors: string[], error: unknown, 
       continue;
     }
     const cursorExists = request.cursor !== null && reply[2 + cursors.indexOf(request.cursor)] === 1;
-    request.resolve({ lastId: reply[0], maxTrimmedId: reply[1], cursorExists });
+    const inbox = request.stream.inbox ? inboxStateOf(reply[2 + cursors.length], reply[3 + cursors.length] as string, reply[4 + cursors.length]) : null;
+    request.resolve({ lastId: reply[0], maxTrimmedId: reply[1], cursorExists, inbox });
   }
 }
 

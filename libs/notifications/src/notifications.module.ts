@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config';
+import { InboxStore } from './inbox/inbox.store';
 import { RealtimeMetrics } from './metrics/realtime.metrics';
 import { NotificationFanout } from './notification.fanout';
 import { NotificationFeed } from './notification.feed';
@@ -28,6 +29,7 @@ export class NotificationsModule {
         NotificationFanout,
         NotificationFeed,
         NotificationService,
+        InboxStore,
         RateLimiter,
         TopicService,
       ],
@@ -41,6 +43,7 @@ export class NotificationsModule {
         NotificationFanout,
         NotificationFeed,
         NotificationService,
+        InboxStore,
         RateLimiter,
         TopicService,
       ],

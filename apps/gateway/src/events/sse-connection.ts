@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import type { DeliveryStats, FeedSink, FeedSubscription, NotificationEnvelope, ResetReason } from '@app/notifications';
+import type { DeliveryStats, FeedSink, FeedSubscription, InboxState, NotificationEnvelope, ResetReason } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { onTokenExpiry } from '../auth/token-expiry';
 import {
   eventFrame,
   HEARTBEAT_FRAME,
   idLine,
+  inboxFrame,
   notificationFrame,
   openingFrame,
   resetFrame,
@@ -75,6 +76,8 @@ export class SseConnection implements FeedSink {
   /** With topics, what the feeds gave before every stream started, in order; null once written. */
   private early: Array<() => void> | null;
   private resumeOnStart: Array<() => void> = [];
+  /** The read state given before the stream was written to: it goes first, right after the opening. */
+  private earlyInbox: InboxState | null = null;
   private started = false;
   private closed = false;
   private corked = false;
@@ -118,6 +121,11 @@ export class SseConnection implements FeedSink {
     this.write(openingFrame(this.options.retryMs, position));
   }
 
+  inbox(state: InboxState): void {
+    if (!this.started || this.early !== null) this.earlyInbox = state;
+    else this.write(inboxFrame(state));
+  }
+
   reset(reason: ResetReason, position: string): void {
     this.write(resetFrame(reason, position));
   }
@@ -144,6 +152,8 @@ export class SseConnection implements FeedSink {
     if (--this.unstarted > 0 || this.closed) return;
     this.writeHead();
     this.write(openingFrame(this.options.retryMs, String(this.cursor)));
+    if (this.earlyInbox !== null) this.write(inboxFrame(this.earlyInbox));
+    this.earlyInbox = null;
     const early = this.early ?? [];
     this.early = null;
     for (const send of early) send();
@@ -269,6 +279,10 @@ class StreamSetSink implements FeedSink {
 
   whenWritable(resume: () => void): void {
     this.connection.whenWritable(resume);
+  }
+
+  inbox(state: InboxState): void {
+    this.connection.inbox(state);
   }
 
   fail(): void {

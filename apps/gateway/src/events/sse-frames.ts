@@ -1,4 +1,4 @@
-import type { NotificationEnvelope, ResetReason } from '@app/notifications';
+import type { InboxState, NotificationEnvelope, ResetReason } from '@app/notifications';
 
 /*
  * SSE wire framing. Notification JSON never contains a raw newline, so each
@@ -53,4 +53,9 @@ export function idLine(cursor: string): Buffer {
 /** The event frame of a notification; pass to `envelope.encode` so it is built once. */
 export function notificationFrame(envelope: NotificationEnvelope): Buffer {
   return Buffer.from(`id: ${envelope.id}\nevent: ${envelope.type}\ndata: ${envelope.json}\n\n`);
+}
+
+/** `inbox`: the user's read state. No `id:` line: it is state, not history, and must not move the client's cursor. */
+export function inboxFrame(state: InboxState): Buffer {
+  return Buffer.from(`event: inbox\ndata: {"unread":${state.unread},"readUpTo":"${state.readUpTo}"}\n\n`);
 }

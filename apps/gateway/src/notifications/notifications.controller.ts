@@ -53,7 +53,7 @@ export class NotificationsController {
   @UseGuards(UserAuthGuard)
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: PollingQuery, @Res() response: Response): Promise<void> {
     const after = cursorFromField(query.after, 'after');
-    const page = await this.store.read(this.keys.userFeed(user.id), after, query.limit ?? DEFAULT_PAGE, true);
+    const page = await this.store.read(this.keys.userFeed(user.id), after, query.limit ?? DEFAULT_PAGE, true, true);
     const answer = historyPageAnswer(after, page);
     this.pollingStats.delivered += answer.listed;
     response.status(200).type('application/json').send(answer.json);

@@ -1,4 +1,4 @@
-import { type HistoryPage, resumePoint } from '@app/notifications';
+import { type HistoryPage, type NotificationEnvelope, resumePoint } from '@app/notifications';
 
 /** Items a polling read lists when it names no `limit`. */
 export const DEFAULT_PAGE = 50;
@@ -12,8 +12,8 @@ export interface PollingAnswer {
 /**
  * The answer of a polling read (`GET /api/notifications`, `GET
  * /api/topics/:topic/events`): `{ items, lastId, reset? }`, by the cursor rules
- * of every channel. The stored JSON is what SSE sends too: it is spliced in
- * rather than parsed and serialized again.
+ * of every channel; a user's items carry `read`. The stored JSON is what SSE
+ * sends too: it is spliced in rather than parsed and serialized again.
  */
 export function historyPageAnswer(after: string | null, page: HistoryPage): PollingAnswer {
   const { position, reset } = resumePoint(after, page);
@@ -22,8 +22,11 @@ export function historyPageAnswer(after: string | null, page: HistoryPage): Poll
   const items = reset === 'unknown-cursor' ? [] : page.items;
   const lastId = items.length > 0 ? items[items.length - 1].id : after === null ? null : position;
   const resetJson = reset === null ? '' : `,"reset":{"reason":"${reset}"}`;
+  const read = page.read;
+  // The stored JSON ends with its closing brace: `read` goes just before it.
+  const itemJson = read === null ? (envelope: NotificationEnvelope) => envelope.json : (envelope: NotificationEnvelope, i: number) => `${envelope.json.slice(0, -1)},"read":${read[i]}}`;
   return {
-    json: `{"items":[${items.map((envelope) => envelope.json).join(',')}],"lastId":${JSON.stringify(lastId)}${resetJson}}`,
+    json: `{"items":[${items.map(itemJson).join(',')}],"lastId":${JSON.stringify(lastId)}${resetJson}}`,
     listed: items.length,
   };
 }

@@ -16,6 +16,8 @@ import {
   CLIENT_EVENTS,
   type FeedSubscription,
   type DeliveryStats,
+  InboxStore,
+  inboxPayload,
   InvalidInputError,
   isRedisUnavailable,
   type MessageReceivedData,
@@ -32,6 +34,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
 import { ConnectionRefusedError } from '../connections/connection-refused.error';
 import type { ConnectionSlot } from '../connections/live-connections';
+import { parseMarkReadRequest } from '../inbox/mark-read.request';
 import { DirectChatLimiter } from './direct-chat.limiter';
 import {
   type Ack,
@@ -86,6 +89,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly rooms: RoomMembership,
     private readonly traffic: RoomTraffic,
     private readonly topics: SocketTopics,
+    private readonly inbox: InboxStore,
     private readonly keys: RedisKeys,
     metrics: RealtimeMetrics,
   ) {
@@ -245,6 +249,19 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   @SubscribeMessage(CLIENT_EVENTS.topicUnsubscribe)
   unsubscribeTopic(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'topic:unsubscribe'>> {
     return this.handle(socket, async (session) => this.topics.unsubscribe(session, payload));
+  }
+
+  @SubscribeMessage(CLIENT_EVENTS.inboxRead)
+  markRead(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'inbox:read'>> {
+    return this.handle(socket, async (session) => {
+      let request;
+      try {
+        request = parseMarkReadRequest(payload);
+      } catch (error) {
+        return { ok: false, error: 'invalid_payload', field: (error as InvalidInputError).field };
+      }
+      return { ok: true, ...inboxPayload(await this.inbox.markRead(session.user.id, request)) };
+    });
   }
 
   private async directChat(session: SocketSession, payload: unknown): Promise<AckOf<'chat'>> {

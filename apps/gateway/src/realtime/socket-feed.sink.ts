@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { type DeliveryStats, type FeedSink, type NotificationEnvelope, type ResetReason, SERVER_EVENTS } from '@app/notifications';
+import { type DeliveryStats, type FeedSink, type InboxState, inboxPayload, type NotificationEnvelope, type ResetReason, SERVER_EVENTS } from '@app/notifications';
 import type { RealtimeSocket } from './realtime.dto';
 
 /**
@@ -71,6 +71,8 @@ export class SocketFeedSink implements FeedSink {
   private early: Array<() => void> | null = [];
   private resumeEarly: (() => void) | null = null;
   private position: string | null = null;
+  /** The read state given before the client could hear it: it goes first on {@link connected}. */
+  private earlyInbox: InboxState | null = null;
 
   constructor(
     private readonly socket: RealtimeSocket,
@@ -89,6 +91,8 @@ export class SocketFeedSink implements FeedSink {
   connected(): void {
     const early = this.early;
     this.early = null;
+    if (this.earlyInbox !== null) this.inbox(this.earlyInbox);
+    this.earlyInbox = null;
     for (const send of early ?? []) send();
     const resume = this.resumeEarly;
     this.resumeEarly = null;
@@ -125,6 +129,11 @@ export class SocketFeedSink implements FeedSink {
     if (live) this.stats.recordDelivery(envelope.publishedAtMs, Date.now());
     else this.stats.delivered++;
     return engine.writeBuffer.length < SOCKET_SOFT_QUEUED_PACKETS;
+  }
+
+  inbox(state: InboxState): void {
+    if (this.early !== null) this.earlyInbox = state;
+    else this.socket.emit(SERVER_EVENTS.inbox, inboxPayload(state));
   }
 
   whenWritable(resume: () => void): void {

@@ -54,7 +54,15 @@ export class RedisKeys {
 
   /** The user's notifications as a stream a feed follows. */
   userFeed(userId: string): FeedStream {
-    return { kind: 'user', name: userId, history: this.userStream(userId), trimmed: this.trimmedWatermark(userId), channel: this.userChannel(userId) };
+    const tag = userTag(userId);
+    return {
+      kind: 'user',
+      name: userId,
+      history: this.userStream(userId),
+      trimmed: this.trimmedWatermark(userId),
+      channel: this.userChannel(userId),
+      inbox: { unread: `${this.prefix}:unread:${tag}`, state: `${this.prefix}:inbox:${tag}` },
+    };
   }
 
   /**
