@@ -5,9 +5,11 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import request from 'supertest';
 import { type GatewayProcess, runGateway } from './support/gateway-process';
 import { randomUserId, uniquePrefix } from './support/prefix';
+import { publish } from './support/publish';
 import { deletePrefix, testRedisUrl } from './support/redis';
 import { connected, connectSocket } from './support/socket-client';
 import { TEST_API_KEY, TEST_JWT_SECRET } from './support/start-gateway';
+import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
 
 /*
@@ -413,6 +415,87 @@ function ensureDemoBuilt(): void {
       for (const follower of followers) await follower.close();
     }
   }, 60_000);
+
+  it('shows one unread count in every tab of a user: a publish, a read in either tab and a read over REST update every badge', async () => {
+    const fay = randomUserId('fay');
+    const leader = await openPage('fay');
+    const follower = await watchedPage(contexts.at(-1) as BrowserContext, 'fay-tab-2');
+    /** What each tab's bell says: `data-unread` (absent until the state is known) and the badge, shown only above 0. */
+    const bells = () =>
+      Promise.all(
+        [leader, follower].map(async (page) => {
+          const unread = await page.locator('#inbox-bell').getAttribute('data-unread');
+          const badge = page.locator('#inbox-badge');
+          return `${unread}/${(await badge.isVisible()) ? await badge.innerText() : '-'}`;
+        }),
+      );
+    const untilBells = (unread: number) => {
+      const expected = `${unread}/${unread > 0 ? unread : '-'}`;
+      return waitFor(async () => (await bells()).every((bell) => bell === expected), `both badges at ${expected}`, 10_000, 50).catch(async (error: Error) => {
+        throw new Error(`${error.message}; they say ${JSON.stringify(await bells())}`);
+      });
+    };
+    const row = (page: Page, id: string) => page.locator(`#inbox-list .inbox-item[data-id="${id}"]`);
+    try {
+      await signIn(leader, fay);
+      await leader.locator('#tab-role', { hasText: 'leader' }).waitFor({ timeout: 10_000 });
+      await signIn(follower, fay);
+      await follower.locator('#tab-role', { hasText: 'follower' }).waitFor({ timeout: 10_000 });
+      await waitForChannels(leader, { sse: /^open$/, 'socket.io': /^open$/ });
+      // Right from the start: the streams' first event, passed on to the follower.
+      await untilBells(0);
+
+      const ids: string[] = [];
+      for (const title of ['first', 'second', 'third']) ids.push(await publish(url, fay, 'job-match', { jobId: `j-${title}`, title: `${title} job`, company: 'Inbox Inc', location: null, searchIds: [] }));
+      await untilBells(3);
+
+      // A read in the follower tab (over REST, with its own token): the leader's connections hear it and tell every tab.
+      await follower.click('#inbox-bell');
+      await row(follower, ids[2]).waitFor({ timeout: 10_000 });
+      expect(await follower.locator('#inbox-list .inbox-item.unread').count()).toBe(3);
+      await leader.click('#inbox-bell');
+      await row(leader, ids[2]).waitFor({ timeout: 10_000 });
+      await row(follower, ids[2]).locator('button').click();
+      await untilBells(2);
+      // Read above the read position: the leader's open panel learns which one from the history's flags.
+      for (const page of [follower, leader]) await page.locator(`#inbox-list .inbox-item.read[data-id="${ids[2]}"]`).waitFor({ timeout: 10_000 });
+      expect(await leader.locator('#inbox-list .inbox-item.unread').count()).toBe(2);
+
+      // Another device, or curl: POST /api/notifications/read for the user.
+      const read = await request(url).post('/api/notifications/read').set('Authorization', `Bearer ${userToken(fay)}`).send({ ids: [ids[0]] });
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual({ unread: 1, readUpTo: ids[0] });
+      await untilBells(1);
+
+      // Mark all read in the leader tab (over its socket): the follower follows.
+      await leader.click('#inbox-mark-all');
+      await untilBells(0);
+      for (const page of [leader, follower]) await waitFor(async () => (await page.locator('#inbox-list .inbox-item.unread').count()) === 0, 'no unread row', 10_000);
+      expect((await request(url).get('/api/notifications/unread').set('Authorization', `Bearer ${userToken(fay)}`)).body).toEqual({ unread: 0, readUpTo: ids[2] });
+
+      // The bell and its open panel fit the page on a laptop and on a phone.
+      for (const viewport of [
+        { width: 1280, height: 800 },
+        { width: 375, height: 740 },
+      ]) {
+        await leader.setViewportSize(viewport);
+        await leader.locator('#inbox-panel').waitFor({ state: 'visible' });
+        const fits = await leader.evaluate(() => {
+          const panel = document.getElementById('inbox-panel')?.getBoundingClientRect();
+          const bell = document.getElementById('inbox-bell')?.getBoundingClientRect();
+          const inside = (box: DOMRect | undefined) => box !== undefined && box.left >= 0 && box.right <= window.innerWidth;
+          return { page: document.documentElement.scrollWidth <= window.innerWidth, panel: inside(panel), bell: inside(bell) };
+        });
+        expect({ viewport, ...fits }).toEqual({ viewport, page: true, panel: true, bell: true });
+      }
+      await leader.keyboard.press('Escape');
+      await leader.locator('#inbox-panel').waitFor({ state: 'hidden' });
+    } finally {
+      // Fay's connections must not outlive this test.
+      await follower.close();
+      await leader.close();
+    }
+  }, 90_000);
 
   it('comes back by itself after a restart and shows what was published while its gateway was down', async () => {
     // Another instance of the deployment: same Redis, same prefix, no worker.

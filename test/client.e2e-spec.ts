@@ -1,4 +1,5 @@
-import { createRealtimeClient, type DeliveryMeta, type Notification, type RealtimeClient, type TransportName } from '../libs/client/src';
+import request from 'supertest';
+import { createRealtimeClient, type DeliveryMeta, type InboxState, type Notification, type RealtimeClient, type TransportName } from '../libs/client/src';
 import { randomUserId } from './support/prefix';
 import { publish } from './support/publish';
 import { startGateway, type TestGateway } from './support/start-gateway';
@@ -70,6 +71,33 @@ describe('libs/client in Node', () => {
     const live = await publish(gateway.url, userId);
     await waitFor(() => ids().length >= 3, 'the live notification', 10_000);
     expect(ids()).toEqual([...missed, live]);
+  });
+
+  it.each([['sse'], ['socket.io'], ['polling']] as Array<[TransportName]>)('keeps client.inbox over %s alone: from the start, on each publish and read, its own or another device\'s', async (channel) => {
+    const userId = randomUserId();
+    const [first, second] = [await publish(gateway.url, userId), await publish(gateway.url, userId)];
+    const { client } = connect(userId, [channel]);
+    const states: InboxState[] = [];
+    client.inbox.onChange((state) => states.push(state));
+    const inboxSays = (unread: number, readUpTo: string) =>
+      waitFor(() => client.inbox.unread === unread && client.inbox.readUpTo === readUpTo, `inbox ${unread} up to ${readUpTo} over ${channel}; had ${JSON.stringify(states)}`, 10_000);
+    // Right from the start: the stream's or socket's first event, or the first poll.
+    await inboxSays(2, '0-0');
+    const third = await publish(gateway.url, userId);
+    await inboxSays(3, '0-0');
+
+    expect(await client.inbox.markRead([second])).toEqual({ unread: 2, readUpTo: '0-0' });
+    expect(client.inbox.unread).toBe(2);
+    // Another device reads one: the channel tells this client.
+    const elsewhere = await request(gateway.url).post('/api/notifications/read').set('Authorization', `Bearer ${userToken(userId)}`).send({ ids: [first] });
+    expect(elsewhere.body).toEqual({ unread: 1, readUpTo: second });
+    await inboxSays(1, second);
+    // Everything up to the newest notification the client has: the one published after it connected.
+    await waitFor(() => client.lastEventId === third, 'the live notification', 10_000);
+    expect(await client.inbox.markAllRead()).toEqual({ unread: 0, readUpTo: third });
+    await inboxSays(0, third);
+    expect(states[0]).toEqual({ unread: 2, readUpTo: '0-0' });
+    expect(states.at(-1)).toEqual({ unread: 0, readUpTo: third });
   });
 
   it('comes back with a fresh token after `token-expired` on SSE, and misses nothing published meanwhile', async () => {

@@ -1,4 +1,4 @@
-import type { JobPosting, SavedSearch, SavedSearchRequest } from '@app/client';
+import type { JobPosting, NotificationPage, SavedSearch, SavedSearchRequest } from '@app/client';
 
 /** A non-2xx answer, with the gateway's message (`{ statusCode, error, message, field? }`). */
 export class ApiError extends Error {
@@ -26,6 +26,12 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 export async function devToken(userId: string): Promise<string> {
   const { token } = await call<{ token: string }>('/api/dev/token', { method: 'POST', body: JSON.stringify({ userId }) });
   return token;
+}
+
+/** `GET /api/notifications`: a page of the user's history after `after` (none: the oldest retained), each item with `read`. */
+export function listNotifications(token: string, after: string | null, limit: number): Promise<NotificationPage> {
+  const query = new URLSearchParams({ limit: String(limit), ...(after === null ? {} : { after }) });
+  return call(`/api/notifications?${query}`, { method: 'GET', headers: bearer(token) });
 }
 
 export function listSavedSearches(token: string): Promise<{ items: SavedSearch[] }> {

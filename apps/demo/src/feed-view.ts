@@ -4,7 +4,8 @@ import { byId, CHANNEL_LABELS, channelClass, el, formatLatency } from './dom';
 /** Items kept on screen; the history itself stays on the server. */
 const MAX_ITEMS = 200;
 
-function describe(notification: Notification): { title: string; detail: string } {
+/** A notification as one line of title and one of detail, for the feed and the inbox. */
+export function describeNotification(notification: Notification): { title: string; detail: string } {
   const data = notification.data as Record<string, unknown>;
   if (notification.type === 'job-match') {
     const location = typeof data.location === 'string' ? data.location : 'no location';
@@ -38,7 +39,7 @@ export function mountFeed(client: RealtimeClient, onLastEventId: (id: string) =>
   const add = (notification: Notification, meta: DeliveryMeta) => {
     total++;
     onLastEventId(notification.id);
-    const { title, detail } = describe(notification);
+    const { title, detail } = describeNotification(notification);
     const item = el('li', 'feed-item');
     Object.assign(item.dataset, { id: notification.id, type: notification.type, channel: meta.channel });
     if (notification.type === 'job-match') item.dataset.jobId = String((notification.data as { jobId?: unknown }).jobId);

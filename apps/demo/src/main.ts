@@ -4,6 +4,7 @@ import { mountChat } from './chat-view';
 import { mountConnections } from './connections-view';
 import { byId } from './dom';
 import { mountFeed } from './feed-view';
+import { mountInbox } from './inbox-view';
 import { mountJobBoard } from './job-board-view';
 import { mountJobs } from './jobs-view';
 
@@ -44,6 +45,7 @@ function signIn(userId: string, token: string, refresh: (() => Promise<string>) 
     client,
     unmount: [
       mountConnections(client),
+      mountInbox(client),
       mountFeed(client, (id) => sessionStorage.setItem(lastIdKey(userId), id)),
       mountChat(client, userId),
       mountJobs(client),

@@ -79,7 +79,7 @@ export function hubOptions(options: RealtimeClientOptions, state: Pick<HubOption
   return {
     ...state,
     startFromNow: options.lastEventId === undefined,
-    fetch: options.fetch ?? ((...args) => globalThis.fetch(...args)),
+    fetch: clientFetch(options),
     random: options.random ?? Math.random,
     pollIntervalMs: options.pollIntervalMs ?? 5_000,
     fallbackAfterMs: options.fallbackAfterMs ?? 3_000,
@@ -87,4 +87,9 @@ export function hubOptions(options: RealtimeClientOptions, state: Pick<HubOption
     EventSource: options.EventSource,
     io: options.io,
   };
+}
+
+/** The fetch the client calls: the option's, else the global one (looked up at each call, so a page may wrap it later). */
+export function clientFetch(options: RealtimeClientOptions): typeof fetch {
+  return options.fetch ?? ((...args) => globalThis.fetch(...args));
 }

@@ -24,6 +24,7 @@ describe('RealtimeClient topics', () => {
     gateway = fakeFetch((url) => {
       if (url.pathname === '/api/events') return { status: 200 };
       if (url.pathname === '/api/notifications') return { status: 200, body: { items: [], lastId: '0-0' } };
+      if (url.pathname === '/api/notifications/unread') return { status: 200, body: { unread: 0, readUpTo: '0-0' } };
       const topic = decodeURIComponent(url.pathname.split('/')[3]);
       if (FORBIDDEN.has(topic)) return { status: 403, body: { statusCode: 403, message: `not allowed to follow topic ${topic}` } };
       // A cursor ahead of the topic (the admission read): nothing listed, lastId its newest. Else nothing new.

@@ -1,4 +1,4 @@
-import type { ClientToServerEventMap, Notification, TopicEvent } from '@app/notifications/client-events';
+import type { ClientToServerEventMap, InboxPayload, Notification, TopicEvent } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
 import type { ResumePosition } from './event-ids';
 import { HubTopics } from './hub-topics';
@@ -44,6 +44,8 @@ export interface HubListener {
   topicRefused(topic: string, error: TopicError): void;
   reset(channel: TransportName): void;
   socketEvent(name: SocketEventName, payload: unknown): void;
+  /** The user's read state, from whichever channel heard it (SSE and Socket.IO push every change; polling reads it each round). */
+  inbox(state: InboxPayload, channel: TransportName): void;
   status(channels: ChannelsStatus, topics: TopicsStatus): void;
 }
 
@@ -108,6 +110,11 @@ export class ConnectionHub {
 
   get topicsStatus(): TopicsStatus {
     return this.topics.status;
+  }
+
+  /** True while the Socket.IO connection is up (an emit then goes out at once). */
+  get socketOpen(): boolean {
+    return this.socket.connected;
   }
 
   async start(transports: readonly TransportName[]): Promise<void> {
@@ -253,6 +260,9 @@ export class ConnectionHub {
       // A refusal holds whichever channel heard it, even one switched off since.
       topicRefused: (topic, error) => this.topics.refuse(topic, error),
       checkTopics: () => this.topics.recheck(),
+      inbox: (state) => {
+        if (live()) this.listener.inbox(state, name);
+      },
       connecting: () => {
         if (live()) this.setStatus(name, { state: this.everOpened.has(name) ? 'reconnecting' : 'connecting' });
       },

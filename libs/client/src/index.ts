@@ -1,5 +1,7 @@
 /** The client: createRealtimeClient({ baseUrl, token | getToken, transports }) and its status types. */
 export { type ClientStatus, createRealtimeClient, RealtimeClient, type RealtimeClientOptions, type SubscribeOptions } from './realtime-client';
+/** The inbox: `client.inbox` (unread count, read position, markRead, markAllRead, onChange). */
+export { type ClientInbox, InboxError, type InboxState, MAX_READ_IDS } from './inbox';
 /** Topics: `client.subscribe(topic, handler, options)`, their status and refusals. */
 export type { TopicError, TopicState, TopicStatus, TopicsStatus } from './topics';
 export type { ChannelsStatus, DeliveryMeta } from './connection-hub';
@@ -10,6 +12,7 @@ export type { SocketEventName } from './socket-transport';
 export type {
   CursorMoveEvent,
   DirectChatMessage,
+  InboxPayload,
   JobMatchData,
   JobPostedData,
   JobPosting,
@@ -17,6 +20,7 @@ export type {
   Notification,
   NotificationDataMap,
   NotificationOf,
+  NotificationPage,
   PresenceEvent,
   RoomChatMessage,
   SavedSearch,

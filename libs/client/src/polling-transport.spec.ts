@@ -3,6 +3,8 @@ import { POLL_PAGE_SIZE, PollingTransport, readHistoryHead } from './polling-tra
 import { TokenSource } from './token-source';
 
 const page = (from: number, count: number) => Array.from({ length: count }, (_, i) => notification(`${from + i}-0`));
+/** The history reads among a fake fetch's calls (each round ends with a read of the inbox state besides). */
+const pageReads = (calls: ReturnType<typeof fakeFetch>['calls']) => calls.filter((call) => call.url.pathname === '/api/notifications');
 
 describe('PollingTransport', () => {
   beforeEach(() => jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] }));
@@ -20,13 +22,13 @@ describe('PollingTransport', () => {
     new PollingTransport(recorded.context, { intervalMs: 2_000 }).start();
     await jest.advanceTimersByTimeAsync(10);
     expect(recorded.delivered).toHaveLength(POLL_PAGE_SIZE + 3);
-    expect(calls.map((call) => call.url.searchParams.get('after'))).toEqual(['0-0', `${POLL_PAGE_SIZE}-0`]);
+    expect(pageReads(calls).map((call) => call.url.searchParams.get('after'))).toEqual(['0-0', `${POLL_PAGE_SIZE}-0`]);
     expect(calls[0].init.headers).toMatchObject({ Authorization: expect.stringMatching(/^Bearer /) });
     expect(recorded.reports).toEqual(['connecting', 'open']);
     await jest.advanceTimersByTimeAsync(1_980);
-    expect(calls).toHaveLength(2);
+    expect(pageReads(calls)).toHaveLength(2);
     await jest.advanceTimersByTimeAsync(20);
-    expect(calls).toHaveLength(3);
+    expect(pageReads(calls)).toHaveLength(3);
   });
 
   it('backs off exponentially with jitter while the gateway is away, and reports open again once it answers', async () => {
@@ -43,7 +45,7 @@ describe('PollingTransport', () => {
     expect(calls).toHaveLength(3);
     up = true;
     await jest.advanceTimersByTimeAsync(2_000);
-    expect(calls).toHaveLength(4);
+    expect(pageReads(calls)).toHaveLength(4);
     expect(recorded.reports).toEqual(['connecting', 'lost: HTTP 503', 'lost: HTTP 503', 'lost: HTTP 503', 'open']);
   });
 
@@ -58,7 +60,7 @@ describe('PollingTransport', () => {
     new PollingTransport(recorded.context, { intervalMs: 2_000 }).start();
     await jest.advanceTimersByTimeAsync(10);
     expect(getToken).toHaveBeenCalledTimes(2);
-    expect(calls).toHaveLength(2);
+    expect(pageReads(calls)).toHaveLength(2);
     expect((calls[1].init.headers as Record<string, string>).Authorization).not.toBe((calls[0].init.headers as Record<string, string>).Authorization);
     expect(recorded.delivered.map((item) => item.id)).toEqual(['5-0']);
   });
@@ -72,7 +74,39 @@ describe('PollingTransport', () => {
     transport.stop();
     expect(transport.running).toBe(false);
     await jest.advanceTimersByTimeAsync(60_000);
-    expect(calls).toHaveLength(1);
+    expect(pageReads(calls)).toHaveLength(1);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('reads the inbox state once it has caught up, every round, and hands over only a state', async () => {
+    let unread = 3;
+    const { fetch, calls } = fakeFetch((url) =>
+      url.pathname === '/api/notifications/unread' ? { status: 200, body: { unread, readUpTo: '2-0' } } : { status: 200, body: { items: page(1, 2), lastId: '2-0' } },
+    );
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    new PollingTransport(recorded.context, { intervalMs: 1_000 }).start();
+    await jest.advanceTimersByTimeAsync(10);
+    expect(calls.map((call) => call.url.pathname)).toEqual(['/api/notifications', '/api/notifications/unread']);
+    expect(calls[1].init.headers).toMatchObject({ Authorization: expect.stringMatching(/^Bearer /) });
+    expect(recorded.inbox).toEqual([{ unread: 3, readUpTo: '2-0' }]);
+    unread = 1;
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(recorded.inbox).toEqual([
+      { unread: 3, readUpTo: '2-0' },
+      { unread: 1, readUpTo: '2-0' },
+    ]);
+  });
+
+  it('polls on when the gateway has no inbox state to give (an older one answers 404)', async () => {
+    const { fetch, calls } = fakeFetch((url) =>
+      url.pathname === '/api/notifications/unread' ? { status: 404, body: { statusCode: 404 } } : { status: 200, body: { items: [], lastId: '0-0' } },
+    );
+    const recorded = recordingContext({ fetch, lastEventId: '0' });
+    new PollingTransport(recorded.context, { intervalMs: 1_000 }).start();
+    await jest.advanceTimersByTimeAsync(1_010);
+    expect(pageReads(calls)).toHaveLength(2);
+    expect(recorded.inbox).toEqual([]);
+    expect(recorded.reports).toEqual(['connecting', 'open']);
   });
 });
 

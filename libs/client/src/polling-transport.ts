@@ -1,7 +1,7 @@
 import type { NotificationPage } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
 import { readTopicPage, TopicRefusal, type TopicPage } from './topic-reads';
-import { getJsonAuthorized, isNotification, sleep, type TopicCursor, type Transport, type TransportContext } from './transport';
+import { getJsonAuthorized, isInboxPayload, isNotification, sleep, type TopicCursor, type Transport, type TransportContext } from './transport';
 
 /** The largest page the contract allows. */
 export const POLL_PAGE_SIZE = 200;
@@ -17,7 +17,8 @@ class PollError extends Error {}
 /**
  * The fallback channel: `GET /api/notifications?after=<last id>` and `GET
  * /api/topics/:topic/events?after=<last id>` for each topic the client follows,
- * page after page while pages come back full, then every `intervalMs`. Failures back off
+ * page after page while pages come back full, then `GET
+ * /api/notifications/unread` (the read state), then again every `intervalMs`. Failures back off
  * exponentially with jitter (fetch has no retry of its own); a 401 fetches a
  * fresh token first.
  */
@@ -75,6 +76,10 @@ export class PollingTransport implements Transport {
           if (!current()) return;
         }
         if (more) continue; // more is waiting: read on at once
+        // Caught up: the read state, which no page carries (a gateway without it answers 404: no state, no failure).
+        const inbox = await getJsonAuthorized(this.context, '/api/notifications/unread', signal);
+        if (!current()) return;
+        if (inbox.status === 200 && isInboxPayload(inbox.body)) this.context.inbox(inbox.body);
         wait = this.options.intervalMs;
       } catch (error) {
         if (!current()) return;

@@ -93,7 +93,7 @@ describe('RealtimeClient', () => {
     const { fetch, calls } = fakeFetch(() => ({ status: 200, body: { items: [], lastId: null } }));
     client({ fetch, transports: ['polling'] });
     await tick();
-    expect(calls).toHaveLength(1);
+    expect(calls.map((call) => call.url.pathname)).toEqual(['/api/notifications', '/api/notifications/unread']);
     expect(FakeEventSource.instances).toHaveLength(0);
     expect(sockets.sockets).toHaveLength(0);
   });
@@ -119,7 +119,114 @@ describe('RealtimeClient', () => {
     expect(realtime.status.transports).toEqual(['socket.io']);
   });
 
+  describe('inbox', () => {
+    const states = (realtime: RealtimeClient) => {
+      const seen: Array<[number, string]> = [];
+      realtime.inbox.onChange((state) => seen.push([state.unread, state.readUpTo]));
+      return seen;
+    };
+
+    it('keeps the state from whichever push channel tells it, and marks read over the open socket', async () => {
+      const realtime = client();
+      const seen = states(realtime);
+      await tick();
+      expect(realtime.inbox.known).toBe(false);
+      FakeEventSource.last.open();
+      sockets.last.accept();
+      FakeEventSource.last.emit('inbox', { unread: 2, readUpTo: '0-0' });
+      sockets.last.fire('inbox', { unread: 2, readUpTo: '0-0' });
+      await settle();
+      expect([realtime.inbox.known, realtime.inbox.unread, realtime.inbox.readUpTo]).toEqual([true, 2, '0-0']);
+      sockets.last.ack = (event) => (event === 'inbox:read' ? { ok: true, unread: 1, readUpTo: '1-0' } : { ok: true });
+      expect(await realtime.inbox.markRead(['1-0'])).toEqual({ unread: 1, readUpTo: '1-0' });
+      expect(sockets.last.emitted).toContainEqual(['inbox:read', { ids: ['1-0'] }]);
+      sockets.last.fire('inbox', { unread: 1, readUpTo: '1-0' });
+      await settle();
+      expect(seen).toEqual([
+        [2, '0-0'],
+        [1, '1-0'],
+      ]);
+      // A notification is not a read state, nor the other way round.
+      expect(realtime.lastEventId).toBe('0-0');
+    });
+
+    it('with polling alone, reads the state each round and marks all read up to the newest notification over REST', async () => {
+      const state = { unread: 2, readUpTo: '0-0' };
+      const { fetch, calls } = fakeFetch((url, init) => {
+        if (url.pathname === '/api/notifications/unread') return { status: 200, body: state };
+        if (url.pathname === '/api/notifications/read') return { status: 200, body: Object.assign(state, { unread: 0, readUpTo: (JSON.parse(String(init.body)) as { upTo: string }).upTo }) };
+        return { status: 200, body: { items: [notification('3-0'), notification('4-0')], lastId: '4-0' } };
+      });
+      const realtime = client({ fetch, transports: ['polling'], pollIntervalMs: 1_000 });
+      const seen = states(realtime);
+      await tick();
+      expect(realtime.inbox.unread).toBe(2);
+      expect(await realtime.inbox.markAllRead()).toEqual({ unread: 0, readUpTo: '4-0' });
+      const read = calls.find((call) => call.url.pathname === '/api/notifications/read');
+      expect(read?.init).toMatchObject({ method: 'POST', body: JSON.stringify({ upTo: '4-0' }) });
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(seen).toEqual([
+        [2, '0-0'],
+        [0, '4-0'],
+      ]);
+    });
+  });
+
   describe('across tabs', () => {
+    it('gives a follower tab the leader\'s inbox state when it joins and on every change; its reads go over REST with its own token', async () => {
+      const browser = fakeBrowser();
+      const leader = client({ tabSharing: browser, shareAcrossTabs: true });
+      await tick();
+      FakeEventSource.last.open();
+      sockets.last.accept();
+      sockets.last.fire('inbox', { unread: 3, readUpTo: '0-0' });
+      const followerGateway = fakeFetch((url) =>
+        url.pathname === '/api/notifications/read' ? { status: 200, body: { unread: 2, readUpTo: '0-0' } } : { status: 200, body: { items: [], lastId: null } },
+      );
+      const followerToken = fakeJwt('u1', 7200);
+      const follower = client({ tabSharing: browser, shareAcrossTabs: true, fetch: followerGateway.fetch, token: followerToken });
+      const seen: number[] = [];
+      follower.inbox.onChange((state) => seen.push(state.unread));
+      await tick();
+      expect(follower.status.role).toBe('follower');
+      expect(follower.inbox.state).toEqual({ unread: 3, readUpTo: '0-0' });
+
+      FakeEventSource.last.emit('inbox', { unread: 4, readUpTo: '0-0' });
+      await tick();
+      expect(follower.inbox.unread).toBe(4);
+
+      expect(await follower.inbox.markRead(['2-0'])).toEqual({ unread: 2, readUpTo: '0-0' });
+      expect(followerGateway.calls.map((call) => call.url.pathname)).toContain('/api/notifications/read');
+      expect(followerGateway.calls.at(-1)?.init.headers).toMatchObject({ Authorization: `Bearer ${followerToken}` });
+      expect(sockets.last.emitted.map(([event]) => event)).not.toContain('inbox:read');
+      expect(follower.inbox.unread).toBe(2);
+      // The leader's channels hear the read and tell every tab.
+      sockets.last.fire('inbox', { unread: 2, readUpTo: '0-0' });
+      await tick();
+      expect([leader.inbox.unread, follower.inbox.unread]).toEqual([2, 2]);
+      expect(seen).toEqual([3, 4, 2]);
+    });
+
+    it('tells the follower tabs the answer to a read the leader tab made', async () => {
+      const browser = fakeBrowser();
+      const { fetch, calls } = fakeFetch(() => ({ status: 200, body: { unread: 0, readUpTo: '5-0' } }));
+      // SSE alone: no socket, so the leader reads over REST.
+      const leader = client({ tabSharing: browser, shareAcrossTabs: true, transports: ['sse'], fetch });
+      await tick();
+      const follower = client({ tabSharing: browser, shareAcrossTabs: true });
+      await tick();
+      FakeEventSource.last.open();
+      FakeEventSource.last.emit('inbox', { unread: 1, readUpTo: '0-0' });
+      FakeEventSource.last.emit('job-match', notification('5-0'), '5-0');
+      await tick();
+      expect(follower.inbox.unread).toBe(1);
+      expect(await leader.inbox.markAllRead()).toEqual({ unread: 0, readUpTo: '5-0' });
+      expect(calls.map((call) => [call.url.pathname, call.init.body])).toEqual([['/api/notifications/read', JSON.stringify({ upTo: '5-0' })]]);
+      // The follower hears the answer from the leader before any channel pushes it.
+      await tick();
+      expect(follower.inbox.state).toEqual({ unread: 0, readUpTo: '5-0' });
+    });
+
     it('shares one stream and one socket among the tabs of a user, and relays notifications, emits and acks', async () => {
       const browser = fakeBrowser();
       const leader = client({ tabSharing: browser, shareAcrossTabs: true });

@@ -9,9 +9,10 @@ import type {
 } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
 import { ClientListeners } from './client-listeners';
-import { type ClientStatus, hubOptions, type RealtimeClientOptions, type SubscribeOptions } from './client-options';
+import { clientFetch, type ClientStatus, hubOptions, type RealtimeClientOptions, type SubscribeOptions } from './client-options';
 import { type ChannelsStatus, ConnectionHub, type DeliveryMeta } from './connection-hub';
 import { normalizeEventId, ResumePosition } from './event-ids';
+import { type ClientInbox, Inbox } from './inbox';
 import { PendingRequests } from './pending-requests';
 import { SharedConnections } from './shared-connections';
 import type { SocketEventName } from './socket-transport';
@@ -49,6 +50,7 @@ export class RealtimeClient {
   private readonly topics = new TopicSubscriptions();
   private readonly topicPositions = new TopicPositions();
   private readonly pending: PendingRequests;
+  private readonly inboxState: Inbox;
   /** Leader (or single) only: the connections, and their use on behalf of every tab. */
   private hub: ConnectionHub | null = null;
   private shared: SharedConnections | null = null;
@@ -58,6 +60,9 @@ export class RealtimeClient {
   /** Settles once this tab knows its role: until then an emit has nowhere to go. */
   private readonly decided: Promise<void>;
   private markDecided: () => void = () => undefined;
+
+  /** The user's unread count and read position, the same in every tab; `markRead`, `markAllRead`, `onChange`: see {@link ClientInbox}. */
+  readonly inbox: ClientInbox;
 
   constructor(private readonly options: RealtimeClientOptions) {
     const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
@@ -73,6 +78,15 @@ export class RealtimeClient {
     this.state = { role: 'starting', userId: null, lastEventId: this.position.lastId, transports, channels, topics: {} };
     this.decided = new Promise((resolve) => (this.markDecided = resolve));
     this.pending = new PendingRequests((options.ackTimeoutMs ?? 5_000) + 1_000);
+    this.inbox = this.inboxState = new Inbox({
+      baseUrl: this.baseUrl,
+      tokens: this.tokens,
+      fetch: clientFetch(options),
+      lastEventId: () => this.position.lastId,
+      // A follower reads over REST with its own token: the leader's channels then push the change to every tab.
+      socketRead: () => (this.hub?.socketOpen ? (payload) => (this.hub as ConnectionHub).emit('inbox:read', payload) : null),
+      changed: () => this.shared?.postInbox(),
+    });
     void this.start();
   }
 
@@ -278,6 +292,7 @@ export class RealtimeClient {
           this.dispatchSocketEvent(name, payload);
           this.post({ kind: 'socket-event', name, payload });
         },
+        inbox: (state, channel) => this.inboxState.receive(state, channel !== 'polling'),
         status: (channels, topics) => {
           this.report({ channels, topics, transports: hub.transports, lastEventId: this.position.lastId });
           this.post({ kind: 'status', channels, topics, transports: hub.transports, lastEventId: this.position.lastId });
@@ -288,6 +303,7 @@ export class RealtimeClient {
       hub,
       (message) => this.post(message),
       () => ({ kind: 'status', channels: hub.status, topics: hub.topicsStatus, transports: hub.transports, lastEventId: this.position.lastId }),
+      () => this.inboxState.state,
     );
     this.hub = hub;
     this.shared = shared;
@@ -323,6 +339,9 @@ export class RealtimeClient {
         return;
       case 'reset':
         this.dispatchReset(message.channel);
+        return;
+      case 'inbox':
+        this.inboxState.receive(message.state);
         return;
       case 'status':
         // Keep the leader's positions and choices: this tab continues from them if it takes over.

@@ -1,4 +1,4 @@
-import type { ClientToServerEventMap } from '@app/notifications/client-events';
+import type { ClientToServerEventMap, InboxPayload } from '@app/notifications/client-events';
 import type { ConnectionHub } from './connection-hub';
 import type { TabMessage, TabRequest } from './tab-messages';
 
@@ -43,6 +43,8 @@ export class SharedConnections {
     private readonly post: (message: TabMessage) => void,
     /** The leader's current status, as a follower gets it. */
     private readonly status: () => TabMessage,
+    /** The read state the leader knows (null before its first): a follower starts from it, then hears each change. */
+    private readonly inbox: () => InboxPayload | null,
   ) {}
 
   /** What a follower says: `hello` (its rooms, types and topics), `bye`, or a request to answer. */
@@ -54,6 +56,7 @@ export class SharedConnections {
         // A topic it re-announces goes on from where the client stands; a refused one stays refused.
         for (const topic of message.topics) this.follow(message.tabId, topic, null, false);
         this.post(this.status());
+        this.postInbox();
         return;
       case 'bye':
         for (const roomId of this.roomTabs.keysOf(message.tabId)) void this.leave(message.tabId, roomId);
@@ -65,6 +68,12 @@ export class SharedConnections {
       default:
         return; // another leader's traffic cannot happen: the lock has one holder
     }
+  }
+
+  /** Tells every follower the read state the leader knows, if it knows one. */
+  postInbox(): void {
+    const state = this.inbox();
+    if (state !== null) this.post({ kind: 'inbox', state });
   }
 
   join(tabId: string, roomId: string): Promise<Ack<'room:join'>> {

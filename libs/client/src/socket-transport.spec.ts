@@ -45,6 +45,20 @@ describe('SocketTransport', () => {
     expect(recorded.resets).toBe(1);
   });
 
+  it('hands over the inbox state, neither as a notification nor as a socket event', () => {
+    const { fake, recorded, events } = setup();
+    fake.last.accept();
+    fake.last.fire('inbox', { unread: 4, readUpTo: '0-0' });
+    fake.last.fire('inbox', { unread: '4' });
+    fake.last.fire('inbox', { unread: 3, readUpTo: '7-0' });
+    expect(recorded.inbox).toEqual([
+      { unread: 4, readUpTo: '0-0' },
+      { unread: 3, readUpTo: '7-0' },
+    ]);
+    expect(events).toEqual([]);
+    expect(recorded.delivered).toEqual([]);
+  });
+
   it('takes the position a reset carries, even behind a cursor that was not the user\'s', async () => {
     const { fake, recorded } = setup(undefined, '9999999999999-0');
     expect(await fake.last.handshake()).toMatchObject({ lastEventId: '9999999999999-0' });

@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEventMap, ClientToServerEvents, ServerToClientEvents } from '@app/notifications/client-events';
 import { Backoff } from './backoff';
 import { isTopicEvent } from './topics';
-import { isNotification, type TopicCursor, type Transport, type TransportContext } from './transport';
+import { isInboxPayload, isNotification, type TopicCursor, type Transport, type TransportContext } from './transport';
 
 export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -127,6 +127,9 @@ export class SocketTransport implements Transport {
     socket.onAny((event: string, payload: unknown) => {
       if ((SOCKET_EVENTS as readonly string[]).includes(event)) this.options.onEvent(event as SocketEventName, payload);
       else if (event === 'reset' || event === 'token-expired') return;
+      else if (event === 'inbox') {
+        if (isInboxPayload(payload)) this.context.inbox(payload);
+      }
       else if (isTopicEvent(payload) && payload.type === event) this.context.deliverTopicEvent(payload);
       else if (isNotification(payload) && payload.type === event) this.context.deliver(payload);
     });

@@ -42,6 +42,39 @@ describe('SseTransport', () => {
     expect(recorded.resets).toBe(1);
   });
 
+  it('hands over the inbox state (no id: the position stays) and drops one that is not a state', async () => {
+    const recorded = recordingContext({ lastEventId: '5-0' });
+    browserLike(recorded.context).start();
+    await settle();
+    const source = FakeEventSource.last;
+    source.open();
+    source.emit('inbox', { unread: 2, readUpTo: '0-0' });
+    source.emit('inbox', 'not json {');
+    source.emit('inbox', { unread: -1, readUpTo: '0-0' });
+    source.emit('inbox', { unread: 0, readUpTo: '5-0' });
+    expect(recorded.inbox).toEqual([
+      { unread: 2, readUpTo: '0-0' },
+      { unread: 0, readUpTo: '5-0' },
+    ]);
+    expect(recorded.delivered).toEqual([]);
+    expect(recorded.position.lastId).toBe('5-0');
+  });
+
+  it('ignores the inbox of a stream it has replaced', async () => {
+    const recorded = recordingContext({ lastEventId: '0' });
+    const transport = browserLike(recorded.context);
+    transport.start();
+    await settle();
+    const first = FakeEventSource.last;
+    first.open();
+    transport.stop();
+    transport.start();
+    await settle();
+    first.emit('inbox', { unread: 9, readUpTo: '0-0' });
+    FakeEventSource.last.emit('inbox', { unread: 1, readUpTo: '0-0' });
+    expect(recorded.inbox).toEqual([{ unread: 1, readUpTo: '0-0' }]);
+  });
+
   it('takes the position a reset carries in its id, even behind a cursor that was not the user\'s', async () => {
     const recorded = recordingContext({ lastEventId: '9999999999999-0' });
     browserLike(recorded.context).start();

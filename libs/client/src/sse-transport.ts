@@ -2,7 +2,7 @@ import { Backoff } from './backoff';
 import { compareEventIds } from './event-ids';
 import { buildStreamSetCursor, cursorPosition, USER_STREAM_KEY } from './topic-cursor';
 import { isTopicEvent } from './topics';
-import { isNotification, type TopicCursor, type Transport, type TransportContext } from './transport';
+import { isInboxPayload, isNotification, type TopicCursor, type Transport, type TransportContext } from './transport';
 
 /** The part of the WHATWG EventSource this transport uses (the browser's, or the `eventsource` package's). */
 export interface EventSourceLike {
@@ -179,18 +179,19 @@ export class SseTransport implements Transport {
       const position = cursor && key ? cursorPosition(cursor, key) : null;
       if (position !== null) this.context.topicResumesAfter(topic, position, topicsOpenedFrom.get(topic) ?? null);
     });
+    // The read state: first on every stream, then on every change; it has no `id:`, so it moves no cursor.
+    source.addEventListener('inbox', (event) => {
+      if (source !== this.source) return;
+      const state = parseJson(event.data);
+      if (isInboxPayload(state)) this.context.inbox(state);
+    });
     for (const type of this.options.types()) this.listening.add(type);
     for (const type of this.listening) source.addEventListener(type, this.onEvent);
   }
 
   /** A notification or a topic event: both come named by their type, told apart by their shape. */
   private readonly onEvent = (event: MessageEvent): void => {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(String(event.data));
-    } catch {
-      return;
-    }
+    const payload = parseJson(event.data);
     if (isTopicEvent(payload)) this.context.deliverTopicEvent(payload);
     else if (isNotification(payload)) this.context.deliver(payload);
   };
@@ -245,6 +246,15 @@ export class SseTransport implements Transport {
     // Only Node gets here; bundlers split this into a chunk that browsers never load.
     const { EventSource } = await import('eventsource');
     return EventSource as unknown as EventSourceConstructor;
+  }
+}
+
+/** An event's `data` as JSON; null when it is not JSON. */
+function parseJson(data: unknown): unknown {
+  try {
+    return JSON.parse(String(data));
+  } catch {
+    return null;
   }
 }
 

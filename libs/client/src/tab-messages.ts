@@ -1,4 +1,4 @@
-import type { ClientToServerEventMap, Notification, TopicEvent } from '@app/notifications/client-events';
+import type { ClientToServerEventMap, InboxPayload, Notification, TopicEvent } from '@app/notifications/client-events';
 import type { ChannelsStatus, DeliveryMeta } from './connection-hub';
 import type { SocketEventName } from './socket-transport';
 import type { TopicError, TopicsStatus } from './topics';
@@ -6,7 +6,8 @@ import type { TransportName } from './transport';
 
 /**
  * What the tabs of one user say to each other over their BroadcastChannel. The
- * leader sends what its connections receive and its status; followers announce
+ * leader sends what its connections receive (the user's read state, `inbox`,
+ * too: on each change, and to a follower that says `hello`) and its status; followers announce
  * themselves (`hello`, with the rooms, types and topics they want; `bye`) and
  * ask the leader to act for them (`request`), which it answers (`answer`).
  */
@@ -16,6 +17,7 @@ export type TabMessage =
   | { kind: 'topic-refused'; topic: string; error: TopicError }
   | { kind: 'socket-event'; name: SocketEventName; payload: unknown }
   | { kind: 'reset'; channel: TransportName }
+  | { kind: 'inbox'; state: InboxPayload }
   | { kind: 'status'; channels: ChannelsStatus; topics: TopicsStatus; transports: TransportName[]; lastEventId: string | null }
   | { kind: 'answer'; to: string; requestId: number; answer: unknown }
   | { kind: 'leader' }

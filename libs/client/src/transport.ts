@@ -1,4 +1,4 @@
-import type { Notification, TopicEvent } from '@app/notifications/client-events';
+import type { InboxPayload, Notification, TopicEvent } from '@app/notifications/client-events';
 import type { TokenSource } from './token-source';
 
 /** The channels a client can receive notifications on. */
@@ -63,6 +63,8 @@ export interface TransportContext {
   topicRefused(topic: string, error: string): void;
   /** A stream with topics was refused without saying which (an SSE 403, or a browser's silent give-up): check each again. */
   checkTopics(): void;
+  /** The user's read state as the server pushed it (`inbox`) or a poll read it: state, not history, so no position moves. */
+  inbox(state: InboxPayload): void;
   connecting(): void;
   open(): void;
   lost(reason: string): void;
@@ -88,6 +90,13 @@ export function isNotification(value: unknown): value is Notification {
     typeof candidate.data === 'object' &&
     candidate.data !== null
   );
+}
+
+/** True for a payload that has the `inbox` shape: `{ unread, readUpTo }`. */
+export function isInboxPayload(value: unknown): value is InboxPayload {
+  if (typeof value !== 'object' || value === null) return false;
+  const { unread, readUpTo } = value as Record<string, unknown>;
+  return typeof unread === 'number' && Number.isSafeInteger(unread) && unread >= 0 && typeof readUpTo === 'string';
 }
 
 /** A timer that can be waited on and cut short by `cancel()` (which resolves it with false). */

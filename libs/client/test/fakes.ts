@@ -287,6 +287,7 @@ export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof
   const delivered: Array<{ id: string; type: string }> = [];
   const topicEvents: Array<{ id: string; topic: string; type: string }> = [];
   const refused: Array<[string, string]> = [];
+  const inbox: Array<{ unread: number; readUpTo: string }> = [];
   const position = new ResumePosition(options.lastEventId);
   const topicPositions = new TopicPositions();
   const followed: string[] = [];
@@ -316,6 +317,7 @@ export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof
       followed.splice(followed.indexOf(topic), 1);
     },
     checkTopics: () => checks++,
+    inbox: (state) => inbox.push(state),
     connecting: () => reports.push('connecting'),
     open: () => reports.push('open'),
     lost: (reason) => reports.push(`lost: ${reason}`),
@@ -328,6 +330,7 @@ export function recordingContext(options: { tokens?: TokenSource; fetch?: typeof
     topicEvents,
     topicPositions,
     refused,
+    inbox,
     async follow(topic: string, lastEventId: string) {
       keys.set(topic, await topicKey(topic));
       topicPositions.of(topic, lastEventId);
