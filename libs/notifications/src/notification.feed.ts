@@ -12,9 +12,11 @@ import { RedisUnavailableError } from './redis/redis-unavailable';
 import { type ResetReason, resumePoint, UNREADABLE_CURSOR } from './resume-point';
 
 /**
- * Where a transport receives a feed's output. Calls come in this order:
- * start, then (a user's feed) the read state, then resets, notifications and
- * read states. The transport frames what it gets and
+ * Where a transport receives a feed's output. Calls come in this order: (a
+ * user's feed) the read state, start, then resets, notifications and read
+ * states. A read state may also come before the first of those, from the
+ * moment the feed subscribes: the transport sends the newest it was given
+ * first of all. The transport frames what it gets and
  * says whether it can take more; the feed paces its reads by that.
  */
 export interface FeedSink {
@@ -101,8 +103,10 @@ export class NotificationFeed {
       const cursor = after === null || after === UNREADABLE_CURSOR ? null : after;
       const known = await this.store.position(stream, cursor);
       const { position, reset } = resumePoint(after, known);
-      sink.start(position);
+      // The read state goes first: the transport writes it right after its opening (the state may
+      // already have come through the fan-out, while the position was read: the newer one wins).
       if (known.inbox !== null) subscription.onInbox(known.inbox);
+      sink.start(position);
       if (reset !== null) sink.reset(reset, position);
       if (compareNotificationIds(position, known.lastId) < 0) void subscription.catchUp(position);
       else subscription.goLive(position);

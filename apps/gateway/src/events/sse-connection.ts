@@ -119,6 +119,7 @@ export class SseConnection implements FeedSink {
     if (this.closed || this.started) return;
     this.writeHead();
     this.write(openingFrame(this.options.retryMs, position));
+    this.writeEarlyInbox();
   }
 
   inbox(state: InboxState): void {
@@ -152,8 +153,7 @@ export class SseConnection implements FeedSink {
     if (--this.unstarted > 0 || this.closed) return;
     this.writeHead();
     this.write(openingFrame(this.options.retryMs, String(this.cursor)));
-    if (this.earlyInbox !== null) this.write(inboxFrame(this.earlyInbox));
-    this.earlyInbox = null;
+    this.writeEarlyInbox();
     const early = this.early ?? [];
     this.early = null;
     for (const send of early) send();
@@ -197,6 +197,12 @@ export class SseConnection implements FeedSink {
   uncork(): void {
     this.corked = false;
     if (!this.response.destroyed) this.response.uncork();
+  }
+
+  /** The read state given before the opening goes right after it, before any reset or replay. */
+  private writeEarlyInbox(): void {
+    if (this.earlyInbox !== null) this.write(inboxFrame(this.earlyInbox));
+    this.earlyInbox = null;
   }
 
   private writeHead(): void {
