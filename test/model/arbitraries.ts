@@ -3,6 +3,7 @@ import type { ClientKind } from './client';
 import { type Command, Chat, Close, KillGateway, KillSubscriber, Open, Publish, Burst, Republish, Reopen, Resume, Stall } from './commands';
 import { type Feature, MODEL_VERSION } from './config';
 import type { CursorSpec, TopicCursorSpec } from './cursor-specs';
+import { type IdsMix, MarkReadIds, MarkReadUpTo, type ReadVia, type UpToTarget } from './inbox-commands';
 import type { TopicPick } from './schedule-run';
 import { TopicPublish, TopicRepublish } from './topic-commands';
 
@@ -17,11 +18,39 @@ import { TopicPublish, TopicRepublish } from './topic-commands';
 export function commandArbitraries(excluded: ReadonlySet<Feature>, version: number = MODEL_VERSION): fc.Arbitrary<Command>[] {
   if (version === 1) return version1(excluded);
   if (version === 2) return version2(excluded);
+  if (version === 3) return version3(excluded);
   throw new Error(`no arbitraries for model version ${version}`);
+}
+
+type Weighted = Array<[fc.Arbitrary<Command>, number]>;
+
+/** One arbitrary that picks among the entries by weight (those of weight 0 left out). */
+function weightedCommands(weighted: Weighted): fc.Arbitrary<Command>[] {
+  return [fc.oneof(...weighted.filter(([, weight]) => weight > 0).map(([arbitrary, weight]) => ({ arbitrary, weight })))];
+}
+
+/** Model 3: model 2's steps, unchanged, and reads (by ids, up to an id; over REST or `inbox:read`). */
+function version3(excluded: ReadonlySet<Feature>): fc.Arbitrary<Command>[] {
+  const on = (weight: number) => (excluded.has('inbox') ? 0 : weight);
+  const user = fc.nat({ max: 3 });
+  const gateway = fc.nat({ max: 1 });
+  const via = fc.constantFrom<ReadVia>('rest', 'rest', 'socket');
+  const mix = fc.constantFrom<IdsMix>('own', 'own', 'own+foreign', 'own+made-up', 'own+both');
+  const target = fc.constantFrom<UpToTarget>('own-first', 'own-middle', 'own-middle', 'own-last', 'own-last', 'own-last', 'ahead', 'ahead', 'foreign');
+  return weightedCommands([
+    ...version2Entries(excluded),
+    [fc.tuple(user, fc.nat(), mix, via, gateway).map(([u, subset, m, v, g]) => new MarkReadIds(u, subset, m, v, g)), on(4)],
+    [fc.tuple(user, target, via, gateway).map(([u, t, v, g]) => new MarkReadUpTo(u, t, v, g)), on(4)],
+  ]);
 }
 
 /** Model 2: topics (publishes, clients that follow them, per-topic and combined cursors), and older-than-anything cursors. */
 function version2(excluded: ReadonlySet<Feature>): fc.Arbitrary<Command>[] {
+  return weightedCommands(version2Entries(excluded));
+}
+
+/** Model 2's steps and weights, unchanged (model 3 adds to them). */
+function version2Entries(excluded: ReadonlySet<Feature>): Weighted {
   const on = (feature: Feature, weight: number) => (excluded.has(feature) ? 0 : weight);
   const topicsOn = (weight: number) => on('topics', weight);
   const weightedOf = <T>(entries: Array<[T, number]>) => fc.oneof(...entries.filter(([, weight]) => weight > 0).map(([value, weight]) => ({ arbitrary: fc.constant(value), weight })));
@@ -80,7 +109,7 @@ function version2(excluded: ReadonlySet<Feature>): fc.Arbitrary<Command>[] {
     [fc.tuple(fc.boolean(), fc.nat({ max: 1 })).map(([both, n]) => new KillSubscriber(both, n)), on('subscriber-kill', 2)],
     [fc.tuple(gateway, fc.constantFrom<'SIGTERM' | 'SIGKILL'>('SIGTERM', 'SIGKILL')).map(([g, s]) => new KillGateway(g, s)), on('kill', 1)],
   ];
-  return [fc.oneof(...weighted.filter(([, weight]) => weight > 0).map(([arbitrary, weight]) => ({ arbitrary, weight })))];
+  return weighted;
 }
 
 /** Model 1 (no topics), unchanged: what its recorded regressions were generated with. */

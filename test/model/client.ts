@@ -49,6 +49,19 @@ export interface Segment {
   paused: boolean;
   /** Socket.IO: each `topic:subscribe` sent on this connection, in order. */
   subs: TopicSub[];
+  /** Each `inbox` (the user's read state) the connection heard, in order: kept apart from `received`, it is state, not history. */
+  inbox: InboxHeard[];
+}
+
+/** One `inbox` a connection heard. */
+export interface InboxHeard {
+  unread: number;
+  readUpTo: string;
+  at: number;
+  /** How many of the segment's `received` events came before it: the contract says 0 for the first. */
+  before: number;
+  /** What was off-contract about it (not `{ unread, readUpTo }`, an `id:` line), if anything. */
+  bad?: string;
 }
 
 /** One `topic:subscribe` of a socket; its events are those of the topic in `received` from `from` on (up to the next one of the topic). */
@@ -157,6 +170,7 @@ export abstract class LogicalClient {
       end: null,
       paused: false,
       subs: [],
+      inbox: [],
     };
     this.segments.push(segment);
     return segment;
@@ -198,7 +212,17 @@ export function readReset(payload: unknown, position?: string): Received & { kin
   return { kind: 'reset', reason, ...(at !== undefined && at !== '' ? { position: at } : {}), ...topic, at: performance.now() };
 }
 
-/** Event names that carry state, not notifications: clients ignore them here. */
+/** An `inbox` as a connection heard it; `idLine`: the SSE frame's `id:` (the contract says it has none). */
+export function readInbox(payload: unknown, before: number, idLine?: string): InboxHeard {
+  const fields = typeof payload === 'object' && payload !== null ? (payload as { unread?: unknown; readUpTo?: unknown }) : {};
+  const unread = typeof fields.unread === 'number' ? fields.unread : -1;
+  const readUpTo = typeof fields.readUpTo === 'string' ? fields.readUpTo : '(none)';
+  const shape = Number.isInteger(unread) && unread >= 0 && readUpTo !== '(none)' && Object.keys(fields).length === 2 ? undefined : `not { unread, readUpTo }: ${JSON.stringify(payload)?.slice(0, 120)}`;
+  const bad = shape ?? (idLine !== undefined ? `an id: line (${idLine}) on inbox, which is state, not history` : undefined);
+  return { unread, readUpTo, at: performance.now(), before, ...(bad ? { bad } : {}) };
+}
+
+/** Event names that carry state, not notifications: never read as notifications (`inbox` is recorded apart, see readInbox). */
 export const NON_NOTIFICATION_EVENTS = new Set(['inbox', 'chat', 'presence', 'typing', 'cursor-move', 'token-expired']);
 
 /** Every type the model publishes: notifications (`job-match`, `model-ping`, chat's `message-received`) and topic events. */

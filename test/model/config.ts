@@ -8,12 +8,13 @@
 
 /**
  * Bump when commands, their arbitraries or their weights change. Version 1
- * had no topics; its arbitraries are kept (arbitraries.ts), so that entries
- * recorded under it still replay the schedule they were recorded for.
+ * had no topics, version 2 no reads (the inbox); their arbitraries are kept
+ * (arbitraries.ts), so that entries recorded under them still replay the
+ * schedule they were recorded for.
  */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 3;
 /** The versions whose arbitraries arbitraries.ts still builds; a regression of any other is reported as stale. */
-export const REPLAYABLE_VERSIONS: readonly number[] = [1, 2];
+export const REPLAYABLE_VERSIONS: readonly number[] = [1, 2, 3];
 
 export const SETTINGS = {
   /** Small, so that ordinary schedules trim history (the brief asks for 8-20). 20 x 64 KiB is over the 1 MiB SSE bound. */
@@ -59,6 +60,7 @@ export const FEATURES = [
   'topics', // topics: publishes, clients that follow them (SSE ?topics=, topic:subscribe, topic polling), combined cursors
   'topic-claims', // a non-public topic, followed through a token's `topics` claim, and refused to a user without it
   'ancient-cursors', // an id older than anything the stream holds (`1295-0`, the `u_zz` of a forged combined cursor)
+  'inbox', // reads (by ids, up to an id; REST and inbox:read) and the read state: unread counts, read flags, readUpTo, `inbox` events
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 

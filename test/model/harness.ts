@@ -6,6 +6,7 @@ import type { LogicalClient, Received, Segment } from './client';
 import type { Model } from './commands';
 import { debug, type Feature, MODEL_VERSION, SETTINGS } from './config';
 import { Fleet } from './fleet';
+import { checkInbox, inboxUnsettled } from './inbox-check';
 import { checkLedger } from './ledger';
 import { freshStreams, ScheduleRun } from './schedule-run';
 import { RawSseClient } from './sse-clients';
@@ -99,10 +100,11 @@ export class ModelHarness {
       for (const client of run.clients) if (client instanceof RawSseClient && client.isStalled) client.resume();
       const ctx: CheckContext = { truth: this.truth, fleet: this.fleet, users, topics, historyMax: SETTINGS.historyMax, topicHistoryMax: SETTINGS.topicHistoryMax };
       debug('settling');
-      await this.settle(run, ctx, startedAt);
+      const inbox = !excluded.has('inbox');
+      await this.settle(run, ctx, startedAt, inbox);
       debug('checking');
       this.count(run);
-      const problems = [...(await checkLedger(ctx)), ...run.clients.flatMap((client) => checkClient(ctx, client))];
+      const problems = [...(await checkLedger(ctx)), ...run.clients.flatMap((client) => checkClient(ctx, client)), ...(inbox ? await checkInbox(ctx, run.clients) : [])];
       if (problems.length > 0) throw new ModelViolation(report(run, ctx, problems));
     } finally {
       debug('closing');
@@ -135,6 +137,7 @@ export class ModelHarness {
           if (event.kind === 'reset') add(`reset ${event.reason}${event.topic ? ' (topic)' : ''}`);
           else add(event.kind === 'item' ? (event.topic ? 'topic events received' : 'notifications received') : 'bad frames');
         }
+        if (segment.inbox.length > 0) add('inbox events received', segment.inbox.length);
         for (const sub of segment.subs) add(`topic:subscribe ${sub.ack === null ? 'not acked' : sub.ack.ok ? `ok${sub.cursor !== null ? ' with a cursor' : ''}` : sub.ack.error.replace(/^no ack.*/, 'no ack')}`);
       }
       if (client.polls.length > 0) add(client.topics.length > 0 ? 'topic polls' : 'polls', client.polls.length);
@@ -143,6 +146,7 @@ export class ModelHarness {
     }
     add('notifications accepted', run.users.reduce((sum, user) => sum + this.truth.items(user).length, 0));
     add('topic events accepted', run.topics.reduce((sum, topic) => sum + this.truth.items(topic).length, 0));
+    for (const read of this.truth.reads) add(`reads ${read.outcome.kind === 'ok' ? 'answered' : 'failed'}`);
     add('topics trimmed', run.topics.filter((topic) => this.truth.items(topic).length > SETTINGS.topicHistoryMax).length);
   }
 
@@ -152,7 +156,8 @@ export class ModelHarness {
     await this.fleet.stop();
   }
 
-  private async settle(run: ScheduleRun, ctx: CheckContext, startedAt: number): Promise<void> {
+  /** Until every publish is seen, every client has caught up and (`inbox`) every open connection heard its user's state. */
+  private async settle(run: ScheduleRun, ctx: CheckContext, startedAt: number, inbox: boolean): Promise<void> {
     const deadline = performance.now() + SETTINGS.settleMs;
     for (;;) {
       const jobsDone = await run.readJobs();
@@ -164,7 +169,7 @@ export class ModelHarness {
         return sent.via === 'chat' ? !items.some((item) => item.messageId === outcome.id) : this.truth.indexOf(sent.stream, outcome.id) < 0;
       });
       const behind = run.clients.some((client) => lagging(ctx, client) !== null);
-      if (jobsDone && !unseen && !behind) return;
+      if (jobsDone && !unseen && !behind && (!inbox || (await inboxUnsettled(ctx, run.clients)) === null)) return;
       if (performance.now() > deadline) {
         // A job a SIGKILL interrupted comes back only after BullMQ's stall interval (30 s): not waited for.
         if ([...this.fleet.stops.values()].some((stop) => stop.signal === 'SIGKILL' && stop.at >= startedAt)) run.abandonPendingJobs();
@@ -183,7 +188,9 @@ function report(run: ScheduleRun, ctx: CheckContext, problems: string[]): string
     const items = ctx.truth.items(stream).map((item, i) => `#${i}=${item.id}(${item.seq})`);
     lines.push(`  ${stream}: ${elide(items, 8) || '(none)'}`);
   }
-  lines.push('clients (what each connection received, by seq):', ...run.clients.map((client) => describeClient(client)));
+  const heard = run.users.filter((user) => ctx.truth.inboxHeard.has(user)).map((user) => `  ${user}: ${ctx.truth.inboxHeard.get(user)}`);
+  if (heard.length > 0) lines.push("each user's read state as its channel last carried it (unread readUpTo version):", ...heard);
+  lines.push('clients (what each connection received, by seq; inbox: the read states heard, unread/readUpTo):', ...run.clients.map((client) => describeClient(client)));
   const warnings = ctx.fleet.warnings();
   if (warnings.length > 0) lines.push("the gateways' recent warnings and errors:", ...warnings.map((line) => `  ${line}`));
   return lines.join('\n');
@@ -226,9 +233,14 @@ function describeClient(client: LogicalClient): string {
     s.subs.map((sub) => ` sub(${sub.topic.slice(sub.topic.lastIndexOf('-') + 1)} after ${sub.cursor ?? '-'} → ${sub.ack === null ? 'no ack' : sub.ack.ok ? sub.ack.lastEventId : sub.ack.error})`).join('');
   const segments = client.segments.map(
     (s) =>
-      `    #${s.index} g${s.route.index}/gen${s.route.generation} cursor=${s.cursor ?? '-'} via=${s.via ?? '-'}${s.refused ? ` REFUSED ${s.refused}` : ''}${s.position ? ` position=${s.position}` : ''}${subs(s)}${s.paused ? ' [stalled]' : ''}: [${events(s.received)}] end=${s.end ?? 'open'}${s.endDetail ? ` (${s.endDetail.slice(0, 160)})` : ''}`,
+      `    #${s.index} g${s.route.index}/gen${s.route.generation} cursor=${s.cursor ?? '-'} via=${s.via ?? '-'}${s.refused ? ` REFUSED ${s.refused}` : ''}${s.position ? ` position=${s.position}` : ''}${subs(s)}${s.paused ? ' [stalled]' : ''}: [${events(s.received)}]${inboxes(s)} end=${s.end ?? 'open'}${s.endDetail ? ` (${s.endDetail.slice(0, 160)})` : ''}`,
   );
   return [head, ...elideLines(segments, 4)].join('\n');
+}
+
+/** The read states a connection heard, each after how many of its events: ` inbox: @0 3/0-0 @2 4/0-0`. */
+function inboxes(segment: Segment): string {
+  return segment.inbox.length === 0 ? '' : ` inbox: ${elide(segment.inbox.map((heard) => `@${heard.before} ${heard.unread}/${heard.readUpTo}`), 3)}`;
 }
 
 function elideLines(lines: string[], keep: number): string[] {

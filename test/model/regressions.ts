@@ -151,5 +151,22 @@ export const REGRESSIONS: Regression[] = [
     model: 2,
     note: 'checker: topic polling after 1295-0 with the topic trimmed by a long stall: history-truncated and the oldest retained, as for an own trimmed id',
   },
+  // Model 3 (reads, the inbox). Found on the working tree of 2026-12-04 (the inbox uncommitted); the fixed scenarios
+  // "inbox comes first" replay both defects more reliably.
+  {
+    seed: 16,
+    path: '30:18:3:4:0:3:1:2:2:2',
+    replayPath: 'c:B',
+    model: 3,
+    note: "working tree 2026-12-04 (a race, replays mostly): SSE with topics whose user's stream starts last: the topics' resets go out before inbox",
+  },
+  {
+    seed: 16,
+    path: '112:3',
+    replayPath: 'BACBM:V',
+    exclude: ['topics'],
+    model: 3,
+    note: 'working tree 2026-12-04 (a race, replays rarely): SSE opened while the fan-out passes on a read state: no inbox before the replay',
+  },
   // new regressions above this line
 ];

@@ -46,7 +46,8 @@ export class ScheduleRun {
   /** What happened, one line per step, for the report. */
   readonly steps: string[] = [];
   private seq = 0;
-  private readonly senders = new Map<number, Socket>();
+  /** Sockets the model opened to act as someone (`<user>@<generation>`): the chat sender, a user's `inbox:read`. */
+  private readonly senders = new Map<string, Socket>();
   private readonly jobs: Array<{ sent: Sent; jobId: string }> = [];
 
   constructor(
@@ -172,15 +173,17 @@ export class ScheduleRun {
     for (const socket of this.senders.values()) socket.disconnect();
   }
 
-  private async sender(route: Route): Promise<Socket> {
-    const existing = this.senders.get(route.generation);
+  /** A connected socket of `userId` (default: the schedule's chat sender) on that gateway, opened once and kept. */
+  async sender(route: Route, userId = `${this.users[0]}-sender`): Promise<Socket> {
+    const key = `${userId}@${route.generation}`;
+    const existing = this.senders.get(key);
     if (existing?.connected) return existing;
     existing?.disconnect();
     // A stock client: it retries by itself (a gateway whose subscriber is reconnecting closes the handshake).
-    const socket = io(route.url, { transports: ['websocket'], auth: { token: userToken(`${this.users[0]}-sender`) }, forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
-    this.senders.set(route.generation, socket);
+    const socket = io(route.url, { transports: ['websocket'], auth: { token: userToken(userId) }, forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 200 });
+    this.senders.set(key, socket);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the chat sender did not connect within 3 s')), 3_000);
+      const timer = setTimeout(() => reject(new Error(`the socket of ${userId} did not connect within 3 s`)), 3_000);
       socket.once('connect', () => {
         clearTimeout(timer);
         resolve();

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { type CursorVia, LogicalClient, NON_NOTIFICATION_EVENTS, pause, readNotification, readReset, type Segment, type TopicSub } from './client';
+import { type CursorVia, LogicalClient, NON_NOTIFICATION_EVENTS, pause, readInbox, readNotification, readReset, type Segment, type TopicSub } from './client';
 import type { Route } from './fleet';
 
 /**
@@ -104,7 +104,9 @@ export class SocketIoClient extends LogicalClient {
     socket.onAny((name: string, payload: unknown) => {
       const segment = this.current;
       if (!segment) return;
-      if (name === 'reset') {
+      if (name === 'inbox') {
+        segment.inbox.push(readInbox(payload, segment.received.length));
+      } else if (name === 'reset') {
         const reset = readReset(payload);
         // The contract: take the reset's lastEventId as the stream's position, even when it is behind.
         if (reset.position !== undefined) this.setPosition(reset.topic ?? null, reset.position);
@@ -116,6 +118,17 @@ export class SocketIoClient extends LogicalClient {
       }
     });
     socket.connect();
+  }
+
+  /**
+   * Emits on this client's socket, as a tab of the user would (`inbox:read`): the route of its connection and the
+   * ack (an Error when none came in `timeoutMs`); null when the socket is not connected.
+   */
+  emitWithAck(event: string, payload: unknown, timeoutMs: number): { route: Route; ack: Promise<unknown> } | null {
+    const socket = this.socket;
+    const segment = this.current;
+    if (this.closed || socket === null || !socket.connected || !segment || segment.establishedAt === null || segment.end !== null) return null;
+    return { route: segment.route, ack: socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<unknown> };
   }
 
   private setPosition(topic: string | null, id: string): void {

@@ -1,7 +1,7 @@
 import { EventSource } from 'eventsource';
 import http from 'node:http';
 import { SETTINGS } from './config';
-import { type CursorVia, LogicalClient, MODEL_EVENT_TYPES, NON_NOTIFICATION_EVENTS, pause, readNotification, readReset, type Segment } from './client';
+import { type CursorVia, LogicalClient, MODEL_EVENT_TYPES, NON_NOTIFICATION_EVENTS, pause, readInbox, readNotification, readReset, type Segment } from './client';
 
 /**
  * SSE over node:http, read block by block as a browser's EventSource reads it:
@@ -136,6 +136,7 @@ export class RawSseClient extends LogicalClient {
     if (fields.data === undefined) return fields.retry !== undefined && fields.id === undefined;
     const event = fields.event ?? 'message';
     if (event === 'reset') segment.received.push(readReset(safeJson(fields.data), fields.id));
+    else if (event === 'inbox') segment.inbox.push(readInbox(safeJson(fields.data), segment.received.length, fields.id));
     else if (!NON_NOTIFICATION_EVENTS.has(event)) segment.received.push(readNotification(fields.data, fields.id, this.topics.length > 0));
     return false;
   }
@@ -227,6 +228,11 @@ export class EventSourceClient extends LogicalClient {
       // The reset's id is where the stream continues: the client's position from now on.
       if (reset.position !== undefined) this.lastSeen = reset.position;
       this.current?.received.push(reset);
+    });
+    // The package keeps the last `id:` for every event, so an `id:` line on `inbox` does not show here (the raw client checks it).
+    source.addEventListener('inbox', (event) => {
+      const segment = this.current;
+      segment?.inbox.push(readInbox(safeJson((event as MessageEvent).data as string), segment.received.length));
     });
     source.addEventListener('error', () => {
       const segment = this.current;

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import type { Route } from './fleet';
+import type { InboxRead } from './inbox-truth';
 import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
 
 /*
@@ -68,6 +69,10 @@ export class Truth {
   private readonly firstSentAt = new Map<number, number>();
   /** Messages the monitor could not read: each is a finding. */
   readonly garbled: string[] = [];
+  /** Every read (`POST /api/notifications/read`, `inbox:read`) of the schedule, in the order it was sent (inbox-truth.ts). */
+  readonly reads: InboxRead[] = [];
+  /** The last read state each user's channel carried (`<unread> <readUpTo> <version>`): for the report only, never the truth. */
+  readonly inboxHeard = new Map<string, string>();
 
   constructor(
     redisUrl: string,
@@ -97,6 +102,8 @@ export class Truth {
     this.sent.length = 0;
     this.firstSentAt.clear();
     this.garbled.length = 0;
+    this.reads.length = 0;
+    this.inboxHeard.clear();
     if (channels.length > 0) await this.monitor.sunsubscribe(...channels);
   }
 
@@ -147,7 +154,7 @@ export class Truth {
   async forget(users: string[], topics: string[]): Promise<void> {
     const redis = this.monitorlessClient();
     const feeds = [...users.map((user) => this.keys.userFeed(user)), ...topics.map((topic) => this.keys.topicFeed(topic))];
-    const keys = feeds.flatMap((feed) => [feed.history, feed.trimmed]);
+    const keys = feeds.flatMap((feed) => [feed.history, feed.trimmed, ...(feed.inbox ? [feed.inbox.unread, feed.inbox.state] : [])]);
     const idempotency = feeds.map((feed) => this.keys.streamIdempotency(feed, ''));
     // One pass over this prefix's idempotency keys for all the streams (a SCAN per stream reads the whole keyspace each time).
     let cursor = '0';
@@ -175,9 +182,18 @@ export class Truth {
   private onMessage(channel: string, message: string): void {
     const watched = this.channels.get(channel);
     if (watched === undefined) return;
+    // A read publishes the user's read state alone: `@ <unread> <readUpTo> <version>`.
+    if (message.startsWith('@ ') && !watched.topic) {
+      this.inboxHeard.set(watched.stream, message.slice(2));
+      return;
+    }
     try {
-      // Read from the JSON on (the prefix "<id> <type> " may change with the codec): it carries the id itself.
-      const entry = JSON.parse(message.slice(message.indexOf('{'))) as { id: string; type: string; userId?: string; topic?: string; data: Record<string, unknown> };
+      // Read from the JSON on (the prefix "<id> <type> " may change with the codec): it carries the id itself. A user's
+      // entry carries the read state after it, on a line of its own (the JSON holds no raw newline).
+      const start = message.indexOf('{');
+      const end = message.indexOf('\n', start);
+      if (end >= 0 && !watched.topic) this.inboxHeard.set(watched.stream, message.slice(end + 1));
+      const entry = JSON.parse(message.slice(start, end < 0 ? undefined : end)) as { id: string; type: string; userId?: string; topic?: string; data: Record<string, unknown> };
       const id = entry.id;
       const owner = watched.topic ? entry.topic : entry.userId;
       if (typeof id !== 'string' || owner !== watched.stream) throw new Error(`no id, or a ${watched.topic ? 'topic' : 'userId'} other than the channel's`);
