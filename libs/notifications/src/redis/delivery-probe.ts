@@ -7,8 +7,19 @@ import { RedisConnections } from './redis-connections';
 import { RedisKeys } from './redis-keys';
 
 const PROBE_INTERVAL_MS = 1_000;
-/** A probe not back by then fails the round: live delivery is down. */
+/** A probe not back by then fails the round. */
 const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * Rounds in a row whose probe came back late, on a subscriber connection that
+ * is still up, before live delivery counts as lost. One late round is most
+ * often a loaded machine (a busy event loop, a slow Redis), and calling it lost
+ * would refuse every new stream and make every feed re-read the store, which
+ * loads it more; a failover that dropped the subscriptions fails every round.
+ */
+const LATE_ROUNDS_BEFORE_LOST = 2;
+
+/** A probe that did not come back in time (as opposed to a connection that failed). */
+class ProbeLateError extends Error {}
 const STARTUP_WAIT_MS = 3_000;
 
 export interface DeliveryState {
@@ -42,6 +53,7 @@ export class DeliveryProbe extends EventEmitter implements OnModuleInit, OnAppli
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private wasReady = false;
+  private lateRounds = 0;
   private state: DeliveryState = { delivering: false, lastRoundMs: null, failure: 'not probed yet' };
 
   constructor(
@@ -93,8 +105,14 @@ export class DeliveryProbe extends EventEmitter implements OnModuleInit, OnAppli
       this.channels = channels;
       if (stale.length > 0) await this.redis.subscriber.sunsubscribe(...stale).catch(() => undefined);
       await Promise.all(channels.map((channel) => this.roundTrip(channel)));
+      this.lateRounds = 0;
       this.settle({ delivering: true, lastRoundMs: Math.round(performance.now() - started), failure: null });
     } catch (error) {
+      const late = error instanceof ProbeLateError && ++this.lateRounds < LATE_ROUNDS_BEFORE_LOST;
+      if (late && this.state.delivering) {
+        this.log.warn(`${(error as Error).message}: delivering still, unless the next round is late too`);
+        return;
+      }
       this.settle({ delivering: false, lastRoundMs: this.state.lastRoundMs, failure: (error as Error).message });
     }
   }
@@ -111,7 +129,7 @@ export class DeliveryProbe extends EventEmitter implements OnModuleInit, OnAppli
         // Let I/O that waited behind a busy event loop be read before judging.
         () => setImmediate(() => {
           if (!this.waiting.delete(nonce)) return;
-          reject(new Error(`probe on ${channel} not delivered within ${PROBE_TIMEOUT_MS} ms`));
+          reject(new ProbeLateError(`probe on ${channel} not delivered within ${PROBE_TIMEOUT_MS} ms`));
         }),
         PROBE_TIMEOUT_MS,
       );
@@ -169,6 +187,7 @@ export class DeliveryProbe extends EventEmitter implements OnModuleInit, OnAppli
   };
 
   private readonly onLost = (): void => {
+    this.lateRounds = 0;
     this.settle({ delivering: false, lastRoundMs: this.state.lastRoundMs, failure: 'subscriber connection closed' });
   };
 
