@@ -6,7 +6,7 @@ import request from 'supertest';
 import { findNginx, type Fleet, type FleetGateway, startFleet } from '../scripts/fleet';
 import { randomUserId, uniquePrefix } from './support/prefix';
 import { publish } from './support/publish';
-import { deletePrefix, testRedisUrl } from './support/redis';
+import { deletePrefix, testRedisClient, testRedisUrl } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { TEST_API_KEY, TEST_JWT_SECRET } from './support/start-gateway';
@@ -106,6 +106,17 @@ describeWithNginx(`a fleet behind nginx${nginx === null ? ' (skipped: nginx is n
     const health = await request(fleet.url).get('/health');
     expect(health.status).toBe(200);
     for (const member of [...fleet.gateways, fleet.jobMatcher, fleet.nginx]) expect(member.process.exitCode).toBeNull();
+  });
+
+  it('subscribes only where clients are served: one subscriber connection per gateway, none for the job-matcher', async () => {
+    const redis = testRedisClient();
+    try {
+      const list = (await redis.client('LIST')) as string;
+      const subscribers = list.split('\n').filter((line) => line.includes(` name=${prefix}:subscriber `));
+      expect(subscribers).toHaveLength(fleet.gateways.length);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('delivers a notification published on one instance to SSE and Socket.IO clients that nginx connected to the other', async () => {

@@ -1,13 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type AppConfig, JobMatchingModule, NotificationsModule } from '@app/notifications';
 
-/** The job-match worker on its own: the same module the gateway embeds, with no HTTP. */
+/** The job-match worker on its own: the same module the gateway embeds, with no HTTP and no live delivery (it only publishes). */
 @Module({})
 export class JobMatcherModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: JobMatcherModule,
-      imports: [NotificationsModule.forRoot(config), JobMatchingModule.forRoot(config, { worker: true })],
+      imports: [NotificationsModule.forRoot(config, { liveDelivery: false }), JobMatchingModule.forRoot(config, { worker: true })],
     };
   }
 }

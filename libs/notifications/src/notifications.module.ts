@@ -12,41 +12,26 @@ import { RedisConnections } from './redis/redis-connections';
 import { RedisKeys } from './redis/redis-keys';
 import { TopicService } from './topics/topic.service';
 
+export interface NotificationsModuleOptions {
+  /**
+   * Follow live entries (the fan-out, feeds, and the probe that proves the
+   * subscriptions deliver): a process that serves clients. A process that only
+   * publishes (the job-matcher) leaves it out and opens no subscriber connection.
+   */
+  readonly liveDelivery: boolean;
+}
+
 /** The notifications domain, wired to the Redis named by the given configuration. */
 @Module({})
 export class NotificationsModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: NotificationsModuleOptions = { liveDelivery: true }): DynamicModule {
+    const live = options.liveDelivery ? [DeliveryProbe, NotificationFanout, NotificationFeed] : [];
+    const domain = [RedisConnections, RealtimeMetrics, NotificationStore, NotificationService, InboxStore, RateLimiter, TopicService, ...live];
     return {
       module: NotificationsModule,
       global: true,
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) },
-        RedisConnections,
-        DeliveryProbe,
-        RealtimeMetrics,
-        NotificationStore,
-        NotificationFanout,
-        NotificationFeed,
-        NotificationService,
-        InboxStore,
-        RateLimiter,
-        TopicService,
-      ],
-      exports: [
-        APP_CONFIG,
-        RedisKeys,
-        RedisConnections,
-        DeliveryProbe,
-        RealtimeMetrics,
-        NotificationStore,
-        NotificationFanout,
-        NotificationFeed,
-        NotificationService,
-        InboxStore,
-        RateLimiter,
-        TopicService,
-      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) }, ...domain],
+      exports: [APP_CONFIG, RedisKeys, ...domain],
     };
   }
 }

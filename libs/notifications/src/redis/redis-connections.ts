@@ -14,19 +14,24 @@ export const COMMAND_TIMEOUT_MS = 3_000;
 /**
  * The process's Redis connections: one for commands, one in subscriber mode for
  * the live fan-out (one subscription connection per process, or per primary on
- * a cluster, whatever the number of clients). Both reconnect by themselves
- * with backoff and follow a failover (see createRedisClient).
+ * a cluster, whatever the number of clients), made when first asked for: a
+ * process that only publishes (the job-matcher) never opens it. Both reconnect
+ * by themselves with backoff and follow a failover (see createRedisClient).
  */
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
   private readonly log = new Logger(RedisConnections.name);
   readonly command: RedisClient;
-  readonly subscriber: RedisClient;
+  private subscriberClient: RedisClient | null = null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.command = this.create('command', {});
+  }
+
+  get subscriber(): RedisClient {
     // Subscriptions are restored by ioredis on reconnect; NotificationFanout re-syncs the gap.
-    this.subscriber = this.create('subscriber', { autoResubscribe: true }, { shardedSubscribers: true });
+    this.subscriberClient ??= this.create('subscriber', { autoResubscribe: true }, { shardedSubscribers: true });
+    return this.subscriberClient;
   }
 
   /**
@@ -71,8 +76,8 @@ export class RedisConnections implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     // quit() would wait forever on a client that is not connected (its retries are unbounded).
-    await Promise.allSettled([this.command, this.subscriber].filter((client) => client.status === 'ready').map((client) => client.quit()));
-    this.command.disconnect();
-    this.subscriber.disconnect();
+    const clients = this.subscriberClient === null ? [this.command] : [this.command, this.subscriberClient];
+    await Promise.allSettled(clients.filter((client) => client.status === 'ready').map((client) => client.quit()));
+    for (const client of clients) client.disconnect();
   }
 }
