@@ -294,6 +294,17 @@ describe('REST', () => {
       }
     });
 
+    it('exposes what an operator alerts on: live delivery, the probe round trip, the connection caps, job results from zero', async () => {
+      const { text } = await api().get('/metrics');
+      expect(text).toMatch(/^rtg_live_delivery_up 1$/m);
+      expect(text).toMatch(/^rtg_delivery_probe_seconds \d+(\.\d+)?(e-\d+)?$/m);
+      expect(text).toContain(`rtg_connections_max{scope="instance"} ${gateway.config.maxConnectionsPerInstance}`);
+      expect(text).toContain(`rtg_connections_max{scope="user"} ${gateway.config.maxConnectionsPerUser}`);
+      for (const queue of ['job-postings', 'notifications']) {
+        for (const result of ['completed', 'failed']) expect(text).toMatch(new RegExp(`^rtg_jobs_processed_total\\{queue="${queue}",result="${result}"\\} \\d+$`, 'm'));
+      }
+    });
+
     it('answers 50 concurrent scrapes with at most two rounds of queue counts, fresh again a second later (issue 13)', async () => {
       const queues = [QUEUES.jobPostings, QUEUES.notifications].map((name) => gateway.app.get<Queue>(getQueueToken(name)));
       const spies = queues.map((queue) => jest.spyOn(queue, 'getJobCounts'));

@@ -19,6 +19,7 @@ import { JobsController } from './jobs/jobs.controller';
 import { QUEUE_DASHBOARD_ROUTE, queueDashboardGuard } from './jobs/queue-dashboard.middleware';
 import { SseConnections } from './events/sse-connections';
 import { NotificationsController } from './notifications/notifications.controller';
+import { GatewayGauges } from './ops/gateway-gauges';
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './ops/metrics.controller';
 import { RedisHealthIndicator } from './ops/redis.health';
@@ -74,6 +75,7 @@ export class GatewayModule {
         SseConnections,
         EventStreamRoute,
         RedisHealthIndicator,
+        GatewayGauges,
         RealtimeGateway,
         RoomPresence,
         RoomMembers,
