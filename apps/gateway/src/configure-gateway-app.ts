@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '@app/notifications';
 import { corsOptions } from './admission/origin-policy';
+import { serveOpenApiDocs } from './docs/openapi';
 import { EventStreamRoute } from './events/event-stream.route';
 import { HttpErrorFilter } from './http-error.filter';
 import { isAdminPath } from './jobs/queue-dashboard.middleware';
@@ -65,4 +66,6 @@ export function configureGatewayApp(app: NestExpressApplication): void {
     // `origin: false` makes the cors middleware add nothing, preflights included.
     app.enableCors((request, callback) => callback(null, isAdminPath(request) ? { origin: false } : cors));
   }
+  // After the security headers and CORS, which apply to the docs as to every route.
+  serveOpenApiDocs(app);
 }

@@ -71,7 +71,7 @@ export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavail
 export type { JobPosting, SavedSearch } from './saved-searches/saved-search';
 export { foldCase, matchesPosting, postingWords, tokenize } from './saved-searches/match-posting';
 export { type SavedSearchInput, SavedSearchStore } from './saved-searches/saved-search.store';
-export { parseJobPosting, POSTING_ID_PATTERN } from './job-matching/job-posting.schema';
+export { jobPostingSchema, parseJobPosting, POSTING_ID_PATTERN } from './job-matching/job-posting.schema';
 export { JobMatchingModule } from './job-matching/job-matching.module';
 export { JOB_POSTED_TYPE, JOBS_TOPIC } from './job-matching/posting.processor';
 export { DEFAULT_JOB_OPTIONS, JOB_NAMES, QUEUES } from './job-matching/queues';

@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Inject, NotFoundException, Param, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,9 @@ const IMMUTABLE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
  * `GET /assets/<file>`: its scripts and styles. A small controller rather than
  * @nestjs/serve-static: two routes, flat hashed file names, and the page needs
  * one server-side tweak (whether dev tokens exist).
+ * Not in the OpenAPI document: a page for browsers, not part of the API.
  */
+@ApiExcludeController()
 @Controller()
 export class DemoController {
   private root: string | null = null;

@@ -1,9 +1,39 @@
+import type { SchemaObject } from '@nestjs/swagger';
 import { InvalidInputError, type MarkReadRequest, parseNotificationId } from '@app/notifications';
+import { RESUME_ID_PATTERN } from '../polling/polling.dto';
 
 /** Ids one read may name, as the contract bounds them. */
 export const MAX_READ_IDS = 200;
 
 const SHAPE = 'body must be { ids: [id, ...] } (1 to 200 notification ids) or { upTo: id }';
+
+/** A notification id as a read may name it: `<ms>-<seq>` or `<ms>` (each part at most 2^64-1). */
+const NOTIFICATION_ID: SchemaObject = { type: 'string', pattern: RESUME_ID_PATTERN, example: '1732190000000-0' };
+
+/**
+ * What {@link parseMarkReadRequest} accepts, as a JSON schema (OpenAPI 3.0) for
+ * the gateway's document; the OpenAPI test holds the two to the same examples.
+ */
+export const MARK_READ_REQUEST_SCHEMA: SchemaObject = {
+  oneOf: [
+    {
+      type: 'object',
+      title: 'ids',
+      description: "Mark these notifications read. Ids that are not the user's are ignored.",
+      required: ['ids'],
+      additionalProperties: false,
+      properties: { ids: { type: 'array', minItems: 1, maxItems: MAX_READ_IDS, items: NOTIFICATION_ID } },
+    },
+    {
+      type: 'object',
+      title: 'upTo',
+      description: 'Mark read every retained notification with an id up to and including `upTo`.',
+      required: ['upTo'],
+      additionalProperties: false,
+      properties: { upTo: NOTIFICATION_ID },
+    },
+  ],
+};
 
 /**
  * The body of `POST /api/notifications/read` and the payload of Socket.IO

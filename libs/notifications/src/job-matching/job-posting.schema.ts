@@ -10,7 +10,11 @@ import type { JobPosting } from '../saved-searches/saved-search';
 // At most 100 characters, so `job-match:<id>` stays a valid idempotency key.
 export const POSTING_ID_PATTERN = /^(?!-?\d+$)(?!NaN$)[A-Za-z0-9_.-]{1,100}$/;
 
-const jobPostingSchema = z.strictObject({
+/**
+ * A posting, as `POST /api/jobs` and the `job-postings` queue take it: unknown
+ * fields are refused. The gateway's OpenAPI document is generated from it.
+ */
+export const jobPostingSchema = z.strictObject({
   id: z.string().regex(POSTING_ID_PATTERN, 'must be 1-100 of A-Z a-z 0-9 _ . -, and not an integer nor NaN'),
   title: z.string().min(1, 'must not be empty').max(500),
   company: z.string().min(1).max(200),
