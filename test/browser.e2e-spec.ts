@@ -17,7 +17,9 @@ import { waitFor } from './support/wait-for';
  * against the built gateway run as a process. Two browser contexts are two
  * users (contexts share no storage, locks or BroadcastChannel, as two browsers
  * would not). The page is driven through its own forms and read through its
- * DOM, as a person would use it.
+ * DOM, as a person would use it. A first visit is a generated guest in the
+ * room `lobby`; the other tests open the page as a named user in a room of
+ * their own (`/?user=<id>&room=<room>`, what a bookmark of the page can say).
  *
  * The restart: the page's gateway gets SIGTERM; while it is down, a second
  * gateway on the same prefix (another instance of the deployment) publishes a
@@ -36,6 +38,12 @@ if (!haveChromium) {
 const root = path.resolve(__dirname, '..');
 const SCREENSHOT = path.join(root, 'docs/demo.png');
 const VIEWPORT = { width: 1440, height: 960 };
+/** A laptop and a phone: nothing may run past its card, its panel or the page at either. */
+const NARROW_VIEWPORTS = [
+  { width: 1280, height: 800 },
+  { width: 375, height: 740 },
+];
+const GUEST = /^guest-[a-z]{4}$/;
 
 /** Network errors Chromium logs to the console while the gateway is deliberately down, and only then. */
 const OUTAGE_NOISE = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket connection to .* failed|status of 503/;
@@ -128,11 +136,69 @@ function ensureDemoBuilt(): void {
     return page;
   }
 
-  async function signIn(page: Page, userId: string): Promise<void> {
-    await page.goto(url);
-    await page.fill('#user-id', userId);
-    await page.click('#signin button[type=submit]');
+  /** A fresh room id, so that a test's joins and leaves show on no other page. */
+  const newRoom = () => `room-${Math.random().toString(36).slice(2, 8)}`;
+
+  /** Opens the page as `userId` (instead of a new guest), joined to `room` as soon as Socket.IO is open. */
+  async function signIn(page: Page, userId: string, room = newRoom()): Promise<void> {
+    await page.goto(`${url}/?${new URLSearchParams({ user: userId, room })}`);
+    await page.locator('#session-user', { hasText: userId }).waitFor({ timeout: 10_000 });
     await page.locator('#app').waitFor({ state: 'visible', timeout: 10_000 });
+  }
+
+  /** Until the chat card says this page's user is in `room` (with whoever else is there). */
+  function untilInRoom(page: Page, room: string, userId: string): Promise<void> {
+    return page.locator('#room-members', { hasText: new RegExp(`^In #${room}: (.+, )?${userId} \\(you\\)`) }).waitFor({ timeout: 10_000 });
+  }
+
+  /** Who the page says it is signed in as, once it is. */
+  async function sessionUser(page: Page): Promise<string> {
+    await page.locator('#app').waitFor({ state: 'visible', timeout: 10_000 });
+    return page.locator('#session-user').innerText();
+  }
+
+  /**
+   * At a laptop's and a phone's width: the page scrolls only down, and every element and line of
+   * text of the header, the try-it strip, the cards and the open panels stays inside its box (a
+   * card, the header, a panel) and that box inside the window. `extra`: more boxes that must show.
+   */
+  async function expectNothingOverflows(page: Page, extra: string[] = []): Promise<void> {
+    for (const viewport of NARROW_VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      for (const selector of extra) await page.locator(selector).waitFor({ state: 'visible', timeout: 5_000 });
+      const problems = await page.evaluate((boxes) => {
+        const found: string[] = [];
+        const width = window.innerWidth;
+        if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+        const name = (node: Element) => `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${node.className && typeof node.className === 'string' ? `.${node.className.trim().split(/\s+/).join('.')}` : ''}`;
+        const shown = (rect: DOMRect) => rect.width > 0 || rect.height > 0;
+        // Cursors of the room are clipped by their pad on purpose; .sr-only text is not shown.
+        const skipped = (node: Element) => node.closest('.cursor, .sr-only') !== null;
+        for (const box of document.querySelectorAll(boxes.join(', '))) {
+          const outer = box.getBoundingClientRect();
+          if (!shown(outer)) continue;
+          if (outer.left < -0.5 || outer.right > width + 0.5) found.push(`${name(box)} spans ${Math.round(outer.left)}–${Math.round(outer.right)} of ${width} px`);
+          const inside = (rect: DOMRect) => !shown(rect) || (rect.left >= outer.left - 0.5 && rect.right <= outer.right + 0.5);
+          for (const node of box.querySelectorAll('*')) {
+            if (skipped(node)) continue;
+            const rect = node.getBoundingClientRect();
+            if (!inside(rect)) found.push(`${name(node)} runs past ${name(box)} (${Math.round(rect.right - outer.right)} px)`);
+          }
+          const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+          for (let text = walker.nextNode(); text !== null; text = walker.nextNode()) {
+            if (text.parentElement === null || skipped(text.parentElement) || text.textContent?.trim() === '') continue;
+            const range = document.createRange();
+            range.selectNodeContents(text);
+            for (const rect of range.getClientRects()) {
+              if (!inside(rect)) found.push(`the text "${text.textContent?.trim().slice(0, 40)}" runs past ${name(box)}`);
+            }
+          }
+        }
+        return found;
+      }, ['.topbar', '#tryout', '.welcome', '.card', '#switch-panel', '#inbox-panel', ...extra]);
+      expect({ viewport, problems }).toEqual({ viewport, problems: [] });
+    }
+    await page.setViewportSize(VIEWPORT);
   }
 
   /** The state the Connections card shows for a channel (`open`, `reconnecting`, ...). */
@@ -214,9 +280,111 @@ function ensureDemoBuilt(): void {
     expect((await request(url).get('/assets/.hidden')).status).toBe(404);
   });
 
+  it('makes a first visit a guest, connected and in #lobby with nothing typed, and a second guest one click away', async () => {
+    const context = await (browser as Browser).newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    contexts.push(context);
+    const first = await watchedPage(context, 'guest-1');
+    try {
+      await first.goto(url);
+      const guest = await sessionUser(first);
+      expect(guest).toMatch(GUEST);
+      await waitForChannels(first, { sse: /^open$/, 'socket.io': /^open$/, polling: /^standby$/ });
+      await untilInRoom(first, 'lobby', guest);
+      expect(await first.locator('#tryout').isVisible()).toBe(true);
+      expect(await first.locator('#tryout-text').innerText()).toContain(guest);
+      expect(await first.evaluate(() => sessionStorage.getItem('rtg-demo:user'))).toBe(guest);
+
+      // A reload keeps the tab's guest, and its room.
+      await first.reload();
+      expect(await sessionUser(first)).toBe(guest);
+      await waitForChannels(first, { sse: /^open$/, 'socket.io': /^open$/ });
+      await untilInRoom(first, 'lobby', guest);
+
+      // The link opens another guest in the same room: presence, typing, chat and cursors, both ways.
+      expect(await first.locator('#second-tab').getAttribute('href')).toBe('/?guest=new&room=lobby');
+      const [second] = await Promise.all([context.waitForEvent('page'), first.click('#second-tab')]);
+      second.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push({ at: Date.now(), page: 'guest-2', text: message.text(), url: message.location().url });
+      });
+      second.on('pageerror', (error) => pageErrors.push({ at: Date.now(), page: 'guest-2', text: error.stack ?? error.message }));
+      const other = await sessionUser(second);
+      expect(other).toMatch(GUEST);
+      expect(other).not.toBe(guest);
+      // The link's parameters are read once: the address is the page's again.
+      expect(new URL(second.url()).search).toBe('');
+      await untilInRoom(second, 'lobby', other);
+      await second.locator('#room-members', { hasText: guest }).waitFor({ timeout: 10_000 });
+      await first.locator('#room-members', { hasText: other }).waitFor({ timeout: 10_000 });
+      await first.locator('#messages .message.system', { hasText: `${other} joined` }).waitFor({ timeout: 10_000 });
+
+      await second.locator('#chat-input').pressSequentially(`hi ${guest}`, { delay: 20 });
+      await first.locator('#typing', { hasText: `${other} is typing` }).waitFor({ timeout: 10_000 });
+      await second.press('#chat-input', 'Enter');
+      await first.locator('#messages .message.theirs', { hasText: `hi ${guest}` }).waitFor({ timeout: 10_000 });
+      // Back to the first tab, as a person would: Chromium gives a tab in the background few frames.
+      await first.bringToFront();
+      await first.fill('#chat-input', `hello ${other}`);
+      await first.press('#chat-input', 'Enter');
+      await second.locator('#messages .message.theirs', { hasText: `hello ${other}` }).waitFor({ timeout: 10_000 });
+      const pad = await first.locator('#cursor-pad').boundingBox();
+      if (!pad) throw new Error('no cursor pad');
+      for (let step = 0; step <= 6; step++) {
+        await first.mouse.move(pad.x + 20 + step * 25, pad.y + 20 + step * 5);
+        await first.waitForTimeout(60);
+      }
+      await second.locator(`#cursor-pad .cursor[data-user="${guest}"]`).waitFor({ timeout: 10_000 });
+
+      // The second tab keeps its own guest over a reload too.
+      await second.bringToFront();
+      await second.reload();
+      expect(await sessionUser(second)).toBe(other);
+      expect(await first.evaluate(() => sessionStorage.getItem('rtg-demo:user'))).toBe(guest);
+      await first.bringToFront();
+
+      // Nothing runs past its card, the header or the strip, with the switch panel shut and open.
+      await expectNothingOverflows(first, ['#tryout', '#second-tab', '#switch-toggle']);
+      await first.click('#switch-toggle');
+      await expectNothingOverflows(first, ['#switch-panel', '#switch-user-id', '#new-guest']);
+
+      // "Switch user": a typed user id, then a new guest; the tab stays in its room.
+      const gina = randomUserId('gina');
+      await first.fill('#switch-user-id', gina);
+      await first.press('#switch-user-id', 'Enter');
+      await first.locator('#session-user', { hasText: gina }).waitFor({ timeout: 10_000 });
+      expect(await first.locator('#switch-panel').isHidden()).toBe(true);
+      expect(await first.locator('#tryout-text').innerText()).toBe(`You are ${gina} in this tab.`);
+      await untilInRoom(first, 'lobby', gina);
+      await second.locator('#room-members', { hasText: gina }).waitFor({ timeout: 10_000 });
+      await waitForChannels(first, { sse: /^open$/, 'socket.io': /^open$/ });
+
+      await first.click('#switch-toggle');
+      await first.click('#new-guest');
+      await waitFor(async () => GUEST.test(await first.locator('#session-user').innerText()), 'a new guest', 10_000);
+      const third = await first.locator('#session-user').innerText();
+      expect([guest, other]).not.toContain(third);
+      await untilInRoom(first, 'lobby', third);
+      await second.locator('#room-members', { hasText: third }).waitFor({ timeout: 10_000 });
+      expect(await first.evaluate(() => sessionStorage.getItem('rtg-demo:user'))).toBe(third);
+
+      // Sign out: the page asks who to be, and a reload does not make up a guest behind the user's back.
+      await first.click('#switch-toggle');
+      await first.click('#signout');
+      await first.locator('#signin').waitFor({ state: 'visible', timeout: 5_000 });
+      await first.reload();
+      await first.locator('#guest-signin').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await first.locator('#app').isHidden()).toBe(true);
+      await expectNothingOverflows(first, ['#signin', '#token-signin']);
+      await first.click('#guest-signin');
+      expect(await sessionUser(first)).toMatch(GUEST);
+    } finally {
+      // Its connections must not outlive this test: a later one counts SSE streams.
+      await context.close();
+    }
+  }, 120_000);
+
   it('signs two users in with dev tokens; SSE and Socket.IO open, polling stands by', async () => {
-    await signIn(pageA, alice);
-    await signIn(pageB, bob);
+    await signIn(pageA, alice, roomId);
+    await signIn(pageB, bob, roomId);
     for (const page of [pageA, pageB]) {
       await waitForChannels(page, { sse: /^open$/, 'socket.io': /^open$/, polling: /^standby$/ });
       expect(await page.locator('#tab-role').innerText()).toContain('leader');
@@ -225,11 +393,8 @@ function ensureDemoBuilt(): void {
   }, 60_000);
 
   it('lets the two users chat, and each sees the other typing and moving the cursor', async () => {
-    await pageA.fill('#room-id', roomId);
-    await pageA.click('#room-toggle');
+    // Both pages joined the room of their address by themselves.
     await pageA.locator('#room-members', { hasText: `In #${roomId}` }).waitFor({ timeout: 10_000 });
-    await pageB.fill('#room-id', roomId);
-    await pageB.click('#room-toggle');
     await pageB.locator('#room-members', { hasText: alice }).waitFor({ timeout: 10_000 });
     // Alice's page learns of Bob through a presence event.
     await pageA.locator('#room-members', { hasText: bob }).waitFor({ timeout: 10_000 });
@@ -265,7 +430,8 @@ function ensureDemoBuilt(): void {
     const daveId = randomUserId('dave');
     const dave = connectSocket(url, daveId);
     const pageC = await openPage('carol');
-    let holding = true;
+    // From the form's join on: the page's own join, of the room in its address, goes through.
+    let holding = false;
     const held: Array<() => void> = [];
     let ackHeld!: () => void;
     const ackArrived = new Promise<void>((resolve) => (ackHeld = resolve));
@@ -284,6 +450,11 @@ function ensureDemoBuilt(): void {
       expect(await dave.request('room:join', { roomId: room })).toMatchObject({ ok: true });
       await signIn(pageC, carol);
       await waitForChannels(pageC, { 'socket.io': /^open$/ });
+      // Leave the room the page joined by itself, then join Dave's through the form.
+      await pageC.locator('#room-members', { hasText: `In #room-` }).waitFor({ timeout: 10_000 });
+      await pageC.click('#room-toggle');
+      await pageC.locator('#room-members', { hasText: 'Not in a room.' }).waitFor({ timeout: 10_000 });
+      holding = true;
       await pageC.fill('#room-id', room);
       await pageC.click('#room-toggle');
       await ackArrived;
@@ -396,7 +567,7 @@ function ensureDemoBuilt(): void {
     const followers = [await watchedPage(context, 'alice-tab-2'), await watchedPage(context, 'alice-tab-3')];
     try {
       for (const follower of followers) {
-        // The same browser context keeps the tab signed in (sessionStorage does not carry over: sign in again).
+        // Another tab of Alice's browser, opened as Alice (each tab is its own user, a new guest by default).
         await signIn(follower, alice);
         await follower.locator('#tab-role', { hasText: 'follower' }).waitFor({ timeout: 10_000 });
         await waitForChannels(follower, { sse: /^open$/, 'socket.io': /^open$/ });
@@ -474,10 +645,7 @@ function ensureDemoBuilt(): void {
       expect((await request(url).get('/api/notifications/unread').set('Authorization', `Bearer ${userToken(fay)}`)).body).toEqual({ unread: 0, readUpTo: ids[2] });
 
       // The bell and its open panel fit the page on a laptop and on a phone.
-      for (const viewport of [
-        { width: 1280, height: 800 },
-        { width: 375, height: 740 },
-      ]) {
+      for (const viewport of NARROW_VIEWPORTS) {
         await leader.setViewportSize(viewport);
         await leader.locator('#inbox-panel').waitFor({ state: 'visible' });
         const fits = await leader.evaluate(() => {
@@ -488,6 +656,8 @@ function ensureDemoBuilt(): void {
         });
         expect({ viewport, ...fits }).toEqual({ viewport, page: true, panel: true, bell: true });
       }
+      // And nothing else runs past its card, the header or the panel meanwhile.
+      await expectNothingOverflows(leader, ['#inbox-panel']);
       await leader.keyboard.press('Escape');
       await leader.locator('#inbox-panel').waitFor({ state: 'hidden' });
     } finally {
@@ -543,18 +713,42 @@ function ensureDemoBuilt(): void {
     await pageA.screenshot({ path: SCREENSHOT, fullPage: true });
   }, 120_000);
 
-  it('in production still loads, and explains that dev tokens are disabled', async () => {
+  it('without dev tokens signs nobody in, explains how to get a user token, and takes it pasted', async () => {
     const production = start(env(0, { NODE_ENV: 'production', DEV_TOKENS: 'false', WORKER_EMBEDDED: 'false' }));
     const productionUrl = `http://127.0.0.1:${await production.waitForListening()}`;
+    const page = await watchedPage(contexts[1], 'production');
     try {
       expect((await request(productionUrl).post('/api/dev/token').send({ userId: alice })).status).toBe(404);
-      const page = await watchedPage(contexts[1], 'production');
+      expect((await request(productionUrl).get('/')).text).toContain('<meta name="rtg-dev-tokens" content="disabled" />');
       await page.goto(productionUrl);
-      await page.locator('#devtoken-note', { hasText: 'NODE_ENV=production' }).waitFor({ timeout: 10_000 });
-      expect(await page.locator('#signin').isHidden()).toBe(true);
+      const note = page.locator('#devtoken-note');
+      await note.locator('strong', { hasText: 'This gateway has no dev tokens' }).waitFor({ timeout: 10_000 });
+      expect(await note.innerText()).toMatch(/NODE_ENV=production[\s\S]*Get a user token[\s\S]*Paste it below/);
       expect(await page.locator('#token-signin').isVisible()).toBe(true);
-      await page.close();
+      expect(await page.locator('#token-label').innerText()).toBe('Paste a user token (JWT)');
+      for (const hidden of ['#devtoken-signin', '#session', '#tryout', '#app', '#welcome-status']) expect(await page.locator(hidden).isHidden()).toBe(true);
+      // No guest, and never a call for a dev token.
+      expect(await page.evaluate(() => sessionStorage.getItem('rtg-demo:user'))).toBeNull();
+      await expectNothingOverflows(page, ['#devtoken-note', '#token-input']);
+
+      // The note's command makes a working token, with the gateway's secret: paste it.
+      const command = await note.locator('code.command').innerText();
+      const token = execFileSync('sh', ['-c', command], { env: { PATH: process.env.PATH ?? '', JWT_SECRET: TEST_JWT_SECRET }, encoding: 'utf8' }).trim();
+      await page.fill('#token-input', token);
+      await page.click('#token-signin button[type=submit]');
+      expect(await sessionUser(page)).toBe('alice');
+      await waitForChannels(page, { sse: /^open$/, 'socket.io': /^open$/ });
+      await untilInRoom(page, 'lobby', 'alice');
+      expect(await page.locator('#tryout').isHidden()).toBe(true);
+      // Switching here is signing out and pasting another token: no user id field, no guests.
+      await page.click('#switch-toggle');
+      expect(await page.locator('#switch-form').isHidden()).toBe(true);
+      expect(await page.locator('#new-guest').isHidden()).toBe(true);
+      await page.click('#signout');
+      await page.locator('#token-input').waitFor({ state: 'visible', timeout: 5_000 });
+      expect(await page.locator('#app').isHidden()).toBe(true);
     } finally {
+      await page.close();
       await stop(production);
     }
   }, 60_000);

@@ -1,4 +1,4 @@
-import type { CursorMoveEvent, DirectChatMessage, PresenceEvent, RealtimeClient, RoomChatMessage, TypingEvent } from '@app/client';
+import type { ClientStatus, CursorMoveEvent, DirectChatMessage, PresenceEvent, RealtimeClient, RoomChatMessage, TypingEvent } from '@app/client';
 import { byId, el } from './dom';
 
 /** Someone who stopped sending `typing` (closed the tab mid-word) stops showing as typing after this. */
@@ -8,8 +8,15 @@ const TYPING_IDLE_MS = 2_500;
 /** Cursor moves sent at most this often; the server coalesces to 30 a second anyway. */
 const CURSOR_EVERY_MS = 50;
 
+export interface ChatOptions {
+  /** The room to join at once (as soon as Socket.IO is open), or null: none until the form asks. */
+  room: string | null;
+  /** Called with the room this tab is in after a join, and with null after a leave. */
+  onRoomChange(room: string | null): void;
+}
+
 /** The chat card: join a room, chat, see who types and where their cursors are; direct messages. */
-export function mountChat(client: RealtimeClient, userId: string): () => void {
+export function mountChat(client: RealtimeClient, userId: string, options: ChatOptions): () => void {
   const roomForm = byId<HTMLFormElement>('room-form');
   const roomInput = byId<HTMLInputElement>('room-id');
   const roomButton = byId<HTMLButtonElement>('room-toggle');
@@ -35,6 +42,8 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
   let typing = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let lastCursorAt = 0;
+  /** Unmounted: an ack that comes back later changes nothing (the next user's card may be on screen). */
+  let closed = false;
 
   const say = (text: string, kind: 'mine' | 'theirs' | 'system', from?: string) => {
     const item = el('li', `message ${kind}`);
@@ -87,41 +96,63 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
     renderMembers();
   };
 
+  const join = async (roomId: string) => {
+    // The room's events count from before the request goes out: the server joins the socket,
+    // announces us, then lists the members, so presence and chat from that moment on can
+    // reach this page before the ack does.
+    clearRoomState();
+    joining = roomId;
+    roomInput.value = roomId;
+    renderMembers();
+    const ack = await client.joinRoom(roomId).finally(() => (joining = null));
+    if (closed) return;
+    if (!ack.ok) {
+      clearRoomState();
+      renderMembers();
+      return say(`Could not join #${roomId}: ${ack.error}`, 'system');
+    }
+    for (const member of ack.members) if (heard.get(member) !== false) members.add(member);
+    heard.clear();
+    setRoom(roomId);
+    options.onRoomChange(roomId);
+    say(`You joined #${roomId}`, 'system');
+  };
+
+  const leave = async () => {
+    if (room === null) return;
+    const left = room;
+    setTyping(false);
+    setRoom(null);
+    clearRoomState();
+    options.onRoomChange(null);
+    await client.leaveRoom(left);
+    if (!closed) say(`You left #${left}`, 'system');
+  };
+
+  const busy = async (action: () => Promise<void>) => {
+    roomButton.disabled = true;
+    try {
+      await action();
+    } finally {
+      // After an unmount the button is the next user's card's.
+      if (!closed) roomButton.disabled = false;
+    }
+  };
+
   const onRoomSubmit = (event: SubmitEvent) => {
     event.preventDefault();
-    void (async () => {
-      roomButton.disabled = true;
-      try {
-        if (room === null) {
-          const roomId = roomInput.value.trim();
-          // The room's events count from before the request goes out: the server joins the socket,
-          // announces us, then lists the members, so presence and chat from that moment on can
-          // reach this page before the ack does.
-          clearRoomState();
-          joining = roomId;
-          renderMembers();
-          const ack = await client.joinRoom(roomId).finally(() => (joining = null));
-          if (!ack.ok) {
-            clearRoomState();
-            renderMembers();
-            return say(`Could not join #${roomId}: ${ack.error}`, 'system');
-          }
-          for (const member of ack.members) if (heard.get(member) !== false) members.add(member);
-          heard.clear();
-          setRoom(roomId);
-          say(`You joined #${roomId}`, 'system');
-        } else {
-          const left = room;
-          setTyping(false);
-          setRoom(null);
-          clearRoomState();
-          await client.leaveRoom(left);
-          say(`You left #${left}`, 'system');
-        }
-      } finally {
-        roomButton.disabled = false;
-      }
-    })();
+    autoJoin = null;
+    if (joining !== null) return;
+    void busy(() => (room === null ? join(roomInput.value.trim()) : leave()));
+  };
+
+  /** The room this tab joins by itself, as soon as Socket.IO is open (until then a join would only wait for its ack). */
+  let autoJoin = options.room;
+  const onStatus = (status: ClientStatus) => {
+    if (autoJoin === null || status.channels['socket.io'].state !== 'open') return;
+    const roomId = autoJoin;
+    autoJoin = null;
+    if (room === null && joining === null) void busy(() => join(roomId));
   };
 
   const onChatInput = () => {
@@ -237,8 +268,11 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
   ];
   messages.replaceChildren();
   setRoom(null);
+  if (options.room !== null) roomInput.value = options.room;
+  unsubscribe.push(client.onStatus(onStatus));
 
   return () => {
+    closed = true;
     for (const stop of unsubscribe) stop();
     roomForm.removeEventListener('submit', onRoomSubmit);
     chatInput.removeEventListener('input', onChatInput);
@@ -248,7 +282,8 @@ export function mountChat(client: RealtimeClient, userId: string): () => void {
     clearTimeout(idleTimer);
     clearRoomState();
     messages.replaceChildren();
-    room = joining = null;
+    room = joining = autoJoin = null;
     roomInput.disabled = false;
+    roomButton.disabled = false;
   };
 }

@@ -54,7 +54,7 @@ export function mountInbox(client: RealtimeClient): () => void {
   status.setAttribute('role', 'status');
   panel.append(head, list, empty, status);
   root.append(bell, panel);
-  byId('signout').before(root);
+  byId('switch').before(root);
 
   /** Newest first: the shown ones and one more, whose id is where a read of their flags starts after. */
   let recent: Notification[] = [];

@@ -2,38 +2,91 @@ import { createRealtimeClient, type RealtimeClient, readJwtClaims } from '@app/c
 import { ApiError, devToken } from './api';
 import { mountChat } from './chat-view';
 import { mountConnections } from './connections-view';
-import { byId } from './dom';
+import { byId, el } from './dom';
 import { mountFeed } from './feed-view';
+import { DEFAULT_ROOM, GUEST_PATTERN, newGuestId, readLaunch, roomToJoin, secondTabHref } from './identity';
 import { mountInbox } from './inbox-view';
 import { mountJobBoard } from './job-board-view';
 import { mountJobs } from './jobs-view';
 
 /*
- * The demo page: sign in with a dev token (or a pasted JWT), then every card
- * works through one RealtimeClient from libs/client. The gateway serves this
- * page at GET / from dist/demo.
+ * The demo page. Where the gateway mints dev tokens (the default outside
+ * production), a first visit signs the tab in as a generated guest at once and
+ * joins the room `lobby`; "Switch user" changes the tab's user, and "Open a
+ * second tab as another guest" gives a second user in the same room with one
+ * click. Without dev tokens the page explains how to get a user token and
+ * takes it pasted. Every card then works through one RealtimeClient from
+ * libs/client. The gateway serves this page at GET / from dist/demo.
  */
 
 const devTokensEnabled = document.querySelector('meta[name="rtg-dev-tokens"]')?.getAttribute('content') !== 'disabled';
+/** sessionStorage: each tab is its own user, a reload keeps it. */
 const SESSION_USER = 'rtg-demo:user';
+/** The room the tab is in ('' once it left its room): the next sign-in of the tab joins it again. */
+const SESSION_ROOM = 'rtg-demo:room';
+/** Set by "Sign out": a reload then stays signed out instead of making up a guest. */
+const SIGNED_OUT = 'rtg-demo:signed-out';
 const lastIdKey = (userId: string) => `rtg-demo:last-event-id:${userId}`;
+const cryptoRandom = () => crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32;
 
 interface Session {
+  userId: string;
   client: RealtimeClient;
   unmount: Array<() => void>;
 }
 
 let session: Session | null = null;
 
-function showError(message: string): void {
-  const error = byId('signin-error');
+function showError(message: string, target: 'signin-error' | 'switch-error' = 'signin-error'): void {
+  const error = byId(target);
   error.textContent = message;
   error.hidden = message === '';
 }
 
+/** Before the first sign-in of a visit: a line saying who the tab becomes, and no forms to fill in meanwhile. */
+function showSigningIn(userId: string | null): void {
+  const status = byId('welcome-status');
+  status.textContent = userId === null ? '' : `Signing in as ${userId}…`;
+  status.hidden = userId === null;
+  byId('devtoken-signin').hidden = userId !== null || !devTokensEnabled;
+  byId('token-signin').hidden = userId !== null;
+}
+
+function rememberedRoom(): string | null {
+  return roomToJoin(null, sessionStorage.getItem(SESSION_ROOM));
+}
+
+/** The try-it strip under the header: who this tab is, and the link to a second guest in the same room. */
+function renderTryout(): void {
+  const strip = byId('tryout');
+  strip.hidden = session === null || !devTokensEnabled;
+  if (session === null) return;
+  const text = byId('tryout-text');
+  const guest = GUEST_PATTERN.test(session.userId);
+  text.replaceChildren('You are ', el('strong', undefined, session.userId), guest ? ', a guest made up for this tab.' : ' in this tab.');
+  const room = rememberedRoom() ?? DEFAULT_ROOM;
+  byId<HTMLAnchorElement>('second-tab').href = secondTabHref(room);
+  byId('tryout-room').textContent = `#${room}`;
+}
+
+function onRoomChange(room: string | null): void {
+  sessionStorage.setItem(SESSION_ROOM, room ?? '');
+  renderTryout();
+}
+
+function endSession(): void {
+  if (session === null) return;
+  for (const unmount of session.unmount) unmount();
+  session.client.close();
+  session = null;
+}
+
 function signIn(userId: string, token: string, refresh: (() => Promise<string>) | undefined): void {
-  signOut();
+  endSession();
   showError('');
+  showError('', 'switch-error');
+  showSigningIn(null);
+  sessionStorage.removeItem(SIGNED_OUT);
   const client = createRealtimeClient({
     token,
     getToken: refresh,
@@ -42,48 +95,53 @@ function signIn(userId: string, token: string, refresh: (() => Promise<string>) 
     pollIntervalMs: 2_000,
   });
   session = {
+    userId,
     client,
     unmount: [
       mountConnections(client),
       mountInbox(client),
       mountFeed(client, (id) => sessionStorage.setItem(lastIdKey(userId), id)),
-      mountChat(client, userId),
+      mountChat(client, userId, { room: rememberedRoom(), onRoomChange }),
       mountJobs(client),
       mountJobBoard(client),
     ],
   };
   byId('session-user').textContent = userId;
-  byId('signin').hidden = true;
   byId('session').hidden = false;
   byId('welcome').hidden = true;
   byId('app').hidden = false;
+  renderTryout();
   document.title = `${userId} · realtime-gateway demo`;
 }
 
 function signOut(): void {
-  if (session === null) return;
-  for (const unmount of session.unmount) unmount();
-  session.client.close();
-  session = null;
+  endSession();
+  setSwitchOpen(false);
   sessionStorage.removeItem(SESSION_USER);
-  byId('signin').hidden = !devTokensEnabled;
+  sessionStorage.setItem(SIGNED_OUT, '1');
   byId('session').hidden = true;
   byId('welcome').hidden = false;
   byId('app').hidden = true;
+  renderTryout();
+  showSigningIn(null);
   document.title = 'realtime-gateway · live demo';
 }
 
-async function signInWithDevToken(userId: string): Promise<void> {
+async function signInWithDevToken(userId: string, errors: 'signin-error' | 'switch-error' = 'signin-error'): Promise<boolean> {
   try {
     const token = await devToken(userId);
     sessionStorage.setItem(SESSION_USER, userId);
     signIn(userId, token, () => devToken(userId));
+    return true;
   } catch (error) {
+    if (session === null) showSigningIn(null);
     showError(
       error instanceof ApiError && error.status === 404
         ? 'POST /api/dev/token is disabled on this gateway (NODE_ENV=production, or JWT_SECRET without DEV_TOKENS=true): sign in with a user token instead.'
-        : `Could not get a dev token: ${error instanceof Error ? error.message : String(error)}`,
+        : `Could not sign in as ${userId}: ${error instanceof Error ? error.message : String(error)}`,
+      errors,
     );
+    return false;
   }
 }
 
@@ -94,11 +152,51 @@ function signInWithToken(token: string): void {
   signIn(sub, token, undefined);
 }
 
+// "Switch user": a panel under the header's button, closed by a click elsewhere or Escape.
+const switchRoot = byId('switch');
+const switchToggle = byId<HTMLButtonElement>('switch-toggle');
+const switchPanel = byId('switch-panel');
+
+function setSwitchOpen(open: boolean): void {
+  switchPanel.hidden = !open;
+  switchToggle.setAttribute('aria-expanded', String(open));
+  if (!open) showError('', 'switch-error');
+  else if (devTokensEnabled) byId('switch-user-id').focus();
+}
+
+switchToggle.addEventListener('click', () => setSwitchOpen(Boolean(switchPanel.hidden)));
+const closeSwitch = (event: Event) => {
+  if (switchPanel.hidden) return;
+  if (event instanceof KeyboardEvent ? event.key === 'Escape' : !event.composedPath().includes(switchRoot)) setSwitchOpen(false);
+};
+document.addEventListener('click', closeSwitch);
+document.addEventListener('keydown', closeSwitch);
+
+byId<HTMLFormElement>('switch-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = byId<HTMLInputElement>('switch-user-id');
+  const userId = input.value.trim();
+  if (userId === '') return;
+  void signInWithDevToken(userId, 'switch-error').then((ok) => {
+    if (!ok) return;
+    input.value = '';
+    setSwitchOpen(false);
+  });
+});
+
+byId('new-guest').addEventListener('click', () => {
+  void signInWithDevToken(newGuestId(cryptoRandom, session?.userId ?? null), 'switch-error').then((ok) => ok && setSwitchOpen(false));
+});
+
+byId('signout').addEventListener('click', signOut);
+
 byId<HTMLFormElement>('signin').addEventListener('submit', (event) => {
   event.preventDefault();
   const userId = byId<HTMLInputElement>('user-id').value.trim();
   if (userId !== '') void signInWithDevToken(userId);
 });
+
+byId('guest-signin').addEventListener('click', () => void signInWithDevToken(newGuestId(cryptoRandom)));
 
 byId<HTMLFormElement>('token-signin').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -106,15 +204,28 @@ byId<HTMLFormElement>('token-signin').addEventListener('submit', (event) => {
   if (token !== '') signInWithToken(token);
 });
 
-byId('signout').addEventListener('click', signOut);
+// The address may ask for a user, a new guest or a room (the second-tab link does): read it once,
+// then drop it from the address bar, so that a reload keeps this tab's user rather than making another.
+const launch = readLaunch(location.search);
+if (launch.room !== null) sessionStorage.setItem(SESSION_ROOM, launch.room);
+if (location.search !== launch.cleanSearch) history.replaceState(history.state, '', `${location.pathname}${launch.cleanSearch}${location.hash}`);
 
 if (!devTokensEnabled) {
+  // No guests here: the page explains how to get a user token, and takes it pasted.
   byId('devtoken-note').hidden = false;
-  byId('devtoken-intro').hidden = true;
-  byId('signin').hidden = true;
-  byId('token-label').textContent = 'Sign in with a user token (JWT)';
+  byId('devtoken-signin').hidden = true;
+  byId('switch-form').hidden = true;
+  byId('new-guest').hidden = true;
+  byId('switch-hint').textContent = "Sign out, then paste another user's token.";
+  byId('token-label').textContent = 'Paste a user token (JWT)';
+} else {
+  // A first visit is a new guest; a reload keeps the tab's user (and resumes its feed after the last id it showed).
+  const remembered = sessionStorage.getItem(SESSION_USER);
+  const userId =
+    launch.user ??
+    (launch.newGuest ? newGuestId(cryptoRandom, remembered) : (remembered ?? (sessionStorage.getItem(SIGNED_OUT) === null ? newGuestId(cryptoRandom) : null)));
+  if (userId !== null) {
+    showSigningIn(userId);
+    void signInWithDevToken(userId);
+  }
 }
-
-// A reload keeps the tab signed in (and resumes its feed after the last id it showed).
-const remembered = sessionStorage.getItem(SESSION_USER);
-if (devTokensEnabled && remembered) void signInWithDevToken(remembered);
