@@ -29,6 +29,7 @@ const EXCLUDED_ROUTES: Record<string, string> = {
   'GET /api/docs/docs/swagger-ui-init.js': 'the same script under a path the page never uses (a 404)',
   'GET /api/docs/LICENSE': "swagger-ui-dist's licence (a 404)",
   'GET /api/docs-json': 'the document itself',
+  'GET /api/docs/asyncapi': 'the AsyncAPI document of the SSE and Socket.IO events (test/asyncapi.e2e-spec.ts checks it)',
 };
 
 /** Middleware mounted under a path (routes of their own, not in Express's route list), and why they are left out. */

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, type ReferenceObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { BadRequestAnswer, ErrorAnswer, SECURITY_SCHEMES } from './api-docs.decorators';
+import { ASYNCAPI_PATH, serveAsyncApiDocument } from './asyncapi';
 import { EVENT_STREAM_PATH, EVENT_STREAM_PATH_ITEM } from './event-stream.path';
 
 /** Swagger UI. */
@@ -38,8 +39,8 @@ searches, job postings, health and metrics, and the Server-Sent Events stream \`
   (counted only on requests from the gateway's own origin or \`CORS_ORIGINS\`), or \`?access_token=\`.
   **Internal services** send \`X-Api-Key\`.
 
-Not described here: the Socket.IO server at \`/socket.io\` and the events of every realtime channel (see the
-event documentation), the demo page at \`/\` and the queue dashboard at \`/admin/queues\` (Basic auth with
+Not described here: the Socket.IO server at \`/socket.io\` and the events of every realtime channel (the
+AsyncAPI document at \`${ASYNCAPI_PATH}\`), the demo page at \`/\` and the queue dashboard at \`/admin/queues\` (Basic auth with
 \`ADMIN_PASSWORD\`).
 `.trim();
 
@@ -108,7 +109,8 @@ function onlyDocsPageFiles(request: Request, _response: Response, next: NextFunc
 }
 
 /**
- * Serves Swagger UI at DOCS_PATH and the document at DOCS_JSON_PATH, in every
+ * Serves Swagger UI at DOCS_PATH, the document at DOCS_JSON_PATH and the
+ * AsyncAPI document at ASYNCAPI_PATH (under DOCS_PATH, so ahead of its filter), in every
  * environment: they describe the public contract, and the dev-token route
  * appears only where it is mounted. Called after the security headers (helmet's
  * CSP, which the page keeps to: its scripts and styles are files of this
@@ -116,6 +118,7 @@ function onlyDocsPageFiles(request: Request, _response: Response, next: NextFunc
  * The document is built on its first request.
  */
 export function serveOpenApiDocs(app: NestExpressApplication): void {
+  serveAsyncApiDocument(app);
   app.use(DOCS_PATH, onlyDocsPageFiles);
   SwaggerModule.setup(DOCS_PATH, app, () => createOpenApiDocument(app), {
     raw: ['json'],
