@@ -144,8 +144,15 @@ describe('rooms', () => {
     // Refused by the grant; and one who never asks.
     const stranger = await connect(claim, strangerId, tokenWith(strangerId, { rooms: ['somewhere-else'] }));
     const outsider = await connect(claim, outsiderId, tokenWith(outsiderId, grant));
+    // A join's presence is broadcast to the room after the ack (on a cluster, once Redis has answered
+    // the SPUBLISH): each joiner sees its own before the next one joins, so the former member's stay
+    // holds exactly its own arrival, and no broadcast from before it joined is still on its way.
+    const ownArrival = (client: TestSocket, userId: string) =>
+      waitFor(() => client.eventsNamed('presence').find((event) => event.userId === userId && event.online), `${userId} sees its own arrival`);
     expect(await alice.request('room:join', { roomId })).toEqual({ ok: true, members: [aliceId] });
+    await ownArrival(alice, aliceId);
     expect(await former.request<Ack>('room:join', { roomId })).toMatchObject({ ok: true });
+    await ownArrival(former, formerId);
     expect(await former.request('room:leave', { roomId })).toEqual({ ok: true });
     const refused = await stranger.request<Ack>('room:join', { roomId });
     expect(refused).toEqual({ ok: false, error: 'forbidden' });
