@@ -6,6 +6,7 @@ import { RealtimeMetrics } from '../metrics/realtime.metrics';
 import { assertNotificationInput } from '../notification';
 import { NotificationService } from '../notification.service';
 import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';
+import { retryWhileRedisAway } from './redis-away';
 
 /** Consumes `notifications`: each `notify` job is published like `POST /api/notifications`. */
 @Processor(QUEUES.notifications, { concurrency: 8 })
@@ -19,14 +20,14 @@ export class NotifyProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job): Promise<{ id: string }> {
+  async process(job: Job, token?: string): Promise<{ id: string }> {
     const input = parseJobData(job, JOB_NAMES.notify, 'notification', (data) => {
       const { userId, type, data: payload } = (data ?? {}) as Record<string, unknown>;
       return assertNotificationInput({ userId, type, data: payload });
     });
     // Keyed by job: a retry after a crash between publish and completion publishes nothing new.
     const jobKey = createHash('sha256').update(String(job.id)).digest('base64url').slice(0, 32);
-    const { id } = await this.notifications.publish({ ...input, idempotencyKey: `notify-job:${jobKey}` });
+    const { id } = await retryWhileRedisAway(job, token, () => this.notifications.publish({ ...input, idempotencyKey: `notify-job:${jobKey}` }));
     return { id };
   }
 

@@ -8,6 +8,7 @@ import { TopicService } from '../topics/topic.service';
 import { parseJobPosting } from './job-posting.schema';
 import { type MatchResult, PostingMatcher } from './posting-matcher';
 import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';
+import { retryWhileRedisAway } from './redis-away';
 
 /** The live job board: every accepted posting, as a `job-posted` event. */
 export const JOBS_TOPIC = 'jobs.new';
@@ -26,11 +27,13 @@ export class PostingProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job): Promise<MatchResult> {
+  async process(job: Job, token?: string): Promise<MatchResult> {
     const posting = parseJobData(job, JOB_NAMES.posting, 'posting', parseJobPosting);
-    // Keyed by the posting: a retried job (matching failed midway) announces it once.
-    await this.topics.publish(JOBS_TOPIC, { type: JOB_POSTED_TYPE, data: jobPostedData(posting), idempotencyKey: `job-posted:${posting.id}` });
-    return this.matcher.match(posting);
+    return retryWhileRedisAway(job, token, async () => {
+      // Keyed by the posting: a retried job (matching failed midway) announces it once.
+      await this.topics.publish(JOBS_TOPIC, { type: JOB_POSTED_TYPE, data: jobPostedData(posting), idempotencyKey: `job-posted:${posting.id}` });
+      return this.matcher.match(posting);
+    });
   }
 
   @OnWorkerEvent('completed')

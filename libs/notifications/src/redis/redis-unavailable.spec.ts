@@ -16,6 +16,7 @@ describe('isRedisUnavailable', () => {
     ['too few replicas', replyError('NOREPLICAS Not enough good replicas to write.')],
     ['a command given up after its retries', Object.assign(new Error('Reached the max retries per request limit (which is 2).'), { name: 'MaxRetriesPerRequestError' })],
     ['a cluster that lost every node', Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError' })],
+    ['a cluster command redirected until ioredis gave up', new Error('Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down')],
     ['a connection with no offline queue', new Error("Stream isn't writeable and enableOfflineQueue options is false")],
   ])('is true for %s', (_, error) => {
     expect(isRedisUnavailable(error)).toBe(true);

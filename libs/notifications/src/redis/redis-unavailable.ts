@@ -27,6 +27,12 @@ const CLIENT_GAVE_UP: ReadonlySet<string> = new Set([
   'Failed to refresh slots cache.',
   'None of startup nodes is available',
 ]);
+/**
+ * ioredis's cluster client gives up with this, followed by the last error,
+ * once a command was redirected or retried `maxRedirections` times: the slots
+ * kept moving or had no primary (a failover in progress).
+ */
+const CLUSTER_GAVE_UP_PREFIX = 'Too many Cluster redirections.';
 /** Error classes ioredis throws when it gave up on a command for the connection's sake. */
 const CLIENT_GAVE_UP_NAMES: ReadonlySet<string> = new Set(['MaxRetriesPerRequestError', 'AbortError', 'ClusterAllFailedError']);
 
@@ -40,5 +46,5 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (error instanceof RedisUnavailableError || CLIENT_GAVE_UP_NAMES.has(error.name)) return true;
   if (error.name === 'ReplyError') return TRANSIENT_REPLIES.has(error.message.split(' ', 1)[0]);
   const code = (error as NodeJS.ErrnoException).code;
-  return (code !== undefined && CONNECTION_CODES.has(code)) || CLIENT_GAVE_UP.has(error.message);
+  return (code !== undefined && CONNECTION_CODES.has(code)) || CLIENT_GAVE_UP.has(error.message) || error.message.startsWith(CLUSTER_GAVE_UP_PREFIX);
 }
