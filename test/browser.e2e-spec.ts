@@ -753,6 +753,36 @@ function ensureDemoBuilt(): void {
     }
   }, 60_000);
 
+  it('with DEMO_FEED, a new guest sees jobs, a job-match and chat move within seconds, with no typing', async () => {
+    // Its own prefix: the feed's sample postings reach no other test's pages.
+    const demoPrefix = uniquePrefix();
+    const demo = start(env(0, { REDIS_KEY_PREFIX: demoPrefix, DEMO_FEED: 'true' }));
+    const demoUrl = `http://127.0.0.1:${await demo.waitForListening()}`;
+    const page = await openPage('demo-feed');
+    try {
+      expect((await request(demoUrl).get('/')).text).toContain('<meta name="rtg-demo-feed" content="enabled" />');
+      await page.goto(demoUrl);
+      const guest = await sessionUser(page);
+      expect(guest).toMatch(/^guest-[a-z]{4}$/);
+      await page.locator('#searches li', { hasText: '“TypeScript”' }).waitFor({ timeout: 10_000 });
+      // The first sample comes within a second or so of the first connection, and mentions TypeScript.
+      await page.locator('#job-board .feed-item').first().waitFor({ timeout: 15_000 });
+      await page.locator('#feed .feed-item[data-type="job-match"]').first().waitFor({ timeout: 15_000 });
+      await page.locator('#messages .message', { hasText: 'Welcome!' }).waitFor({ timeout: 15_000 });
+      await waitFor(async () => Number(await page.locator('#inbox-bell').getAttribute('data-unread')) >= 1 || null, 'the bell to count the job-match');
+      // A reload is the same guest: no second starter search.
+      await page.reload();
+      expect(await sessionUser(page)).toBe(guest);
+      await page.locator('#searches li', { hasText: '“TypeScript”' }).waitFor({ timeout: 10_000 });
+      await page.locator('#job-board .feed-item').first().waitFor({ timeout: 15_000 });
+      expect(await page.locator('#searches li').count()).toBe(1);
+    } finally {
+      await page.close();
+      await stop(demo);
+      await deletePrefix(demoPrefix);
+    }
+  }, 60_000);
+
   it('logs no page errors, and console errors only for the deliberate outage and refusal', () => {
     expect(pageErrors).toEqual([]);
     const duringOutage = (entry: Logged) => outage !== null && entry.at >= outage.from && entry.at <= outage.to && OUTAGE_NOISE.test(entry.text);

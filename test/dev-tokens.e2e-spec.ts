@@ -114,7 +114,7 @@ describe('dev tokens', () => {
       expect((await mint(url)).status).toBe(404);
     });
 
-    it('npm start with nothing set: says so in one line, a random internal key, dev tokens, loopback only', async () => {
+    it('npm start with nothing set: says so in one line, a random internal key, dev tokens, the demo feed, loopback only', async () => {
       const gateway = start(() => runNpmStart({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, PORT: '0', WORKER_EMBEDDED: 'false' }));
       const port = await gateway.waitForListening(30_000);
       expect(gateway.listeningHost()).toBe('127.0.0.1');
@@ -122,6 +122,7 @@ describe('dev tokens', () => {
       expect(notices).toHaveLength(1);
       const key = /INTERNAL_API_KEY=(\S+)/.exec(notices[0])?.[1];
       expect(key).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+      expect(notices[0]).toContain('DEMO_FEED=true');
 
       const url = `http://127.0.0.1:${port}`;
       const userId = randomUserId();

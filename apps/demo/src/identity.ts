@@ -15,6 +15,12 @@ export const DEFAULT_ROOM = 'lobby';
 /** The gateway's room ids (the room form's pattern). */
 export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const GUEST_PATTERN = /^guest-[a-z]{4}$/;
+/**
+ * Where the gateway runs its demo feed, a guest starts with this saved search:
+ * every other sample posting mentions TypeScript (apps/gateway/src/demo/demo-feed.ts),
+ * so job-match notifications arrive with no typing.
+ */
+export const STARTER_SEARCH = { keywords: ['TypeScript'] } as const;
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** `guest-` and four random lowercase letters, not `avoid` (the user of the tab that opened this one). */

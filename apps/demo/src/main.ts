@@ -1,10 +1,10 @@
 import { createRealtimeClient, type RealtimeClient, readJwtClaims } from '@app/client';
-import { ApiError, devToken } from './api';
+import { ApiError, createSavedSearch, devToken, listSavedSearches } from './api';
 import { mountChat } from './chat-view';
 import { mountConnections } from './connections-view';
 import { byId, el } from './dom';
 import { mountFeed } from './feed-view';
-import { DEFAULT_ROOM, GUEST_PATTERN, newGuestId, readLaunch, roomToJoin, secondTabHref } from './identity';
+import { DEFAULT_ROOM, GUEST_PATTERN, newGuestId, readLaunch, roomToJoin, secondTabHref, STARTER_SEARCH } from './identity';
 import { mountInbox } from './inbox-view';
 import { mountJobBoard } from './job-board-view';
 import { mountJobs } from './jobs-view';
@@ -20,6 +20,8 @@ import { mountJobs } from './jobs-view';
  */
 
 const devTokensEnabled = document.querySelector('meta[name="rtg-dev-tokens"]')?.getAttribute('content') !== 'disabled';
+/** The gateway posts sample jobs (DEMO_FEED): a guest then starts with a saved search they match. */
+const demoFeedEnabled = document.querySelector('meta[name="rtg-demo-feed"]')?.getAttribute('content') === 'enabled';
 /** sessionStorage: each tab is its own user, a reload keeps it. */
 const SESSION_USER = 'rtg-demo:user';
 /** The room the tab is in ('' once it left its room): the next sign-in of the tab joins it again. */
@@ -127,9 +129,25 @@ function signOut(): void {
   document.title = 'realtime-gateway · live demo';
 }
 
+/**
+ * A guest with no saved search gets the starter one before connecting, so the
+ * jobs card lists it; once per tab and guest, so one deleted stays deleted. Best effort.
+ */
+async function giveStarterSearch(userId: string, token: string): Promise<void> {
+  const given = `rtg-demo:starter-search:${userId}`;
+  if (!demoFeedEnabled || !GUEST_PATTERN.test(userId) || sessionStorage.getItem(given) !== null) return;
+  try {
+    if ((await listSavedSearches(token)).items.length === 0) await createSavedSearch(token, { keywords: [...STARTER_SEARCH.keywords] });
+    sessionStorage.setItem(given, '1');
+  } catch {
+    // The page works without it: the guest can save a search by hand.
+  }
+}
+
 async function signInWithDevToken(userId: string, errors: 'signin-error' | 'switch-error' = 'signin-error'): Promise<boolean> {
   try {
     const token = await devToken(userId);
+    await giveStarterSearch(userId, token);
     sessionStorage.setItem(SESSION_USER, userId);
     signIn(userId, token, () => devToken(userId));
     return true;

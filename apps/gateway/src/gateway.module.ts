@@ -13,6 +13,7 @@ import { UserAuthGuard } from './auth/user-auth.guard';
 import { UserTokenVerifier } from './auth/user-token.verifier';
 import { LiveConnections } from './connections/live-connections';
 import { DemoController } from './demo/demo.controller';
+import { DemoFeed } from './demo/demo-feed';
 import { EventStreamRoute } from './events/event-stream.route';
 import { InboxController } from './inbox/inbox.controller';
 import { JobsController } from './jobs/jobs.controller';
@@ -85,6 +86,7 @@ export class GatewayModule {
         DirectChatLimiter,
         TopicAccess,
         SocketTopics,
+        ...(config.demoFeed ? [DemoFeed] : []),
       ],
     };
   }

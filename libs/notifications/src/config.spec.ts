@@ -121,6 +121,7 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'app.example.com'],
     ['CORS_ORIGINS', 'https://ok.example.com, *'],
     ['DEV_TOKENS', 'yes'],
+    ['DEMO_FEED', 'on'],
   ])('rejects %s=%j with a one-line ConfigError naming it', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
@@ -190,6 +191,22 @@ describe('loadConfig', () => {
     it.each([['true'], ['1']])('refuses DEV_TOKENS=%s with NODE_ENV=production in one line', (value) => {
       const error = configError({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DEV_TOKENS: value });
       expect(error.message).toBe(`DEV_TOKENS: must not be true when NODE_ENV=production (got "${value}")`);
+    });
+  });
+
+  describe('DEMO_FEED: sample postings and lobby tips, by opt-in, never in production', () => {
+    it.each([
+      [{}, false],
+      [{ DEMO_FEED: 'false' }, false],
+      [{ DEMO_FEED: 'true' }, true],
+      [{ DEMO_FEED: '1', JWT_SECRET: 'a-real-secret', NODE_ENV: 'staging' }, true],
+    ])('%j → demoFeed %s', (env, expected) => {
+      expect(loadConfig(env).demoFeed).toBe(expected);
+    });
+
+    it('refuses DEMO_FEED=true with NODE_ENV=production in one line', () => {
+      const error = configError({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DEMO_FEED: 'true' });
+      expect(error.message).toBe('DEMO_FEED: must not be true when NODE_ENV=production (got "true")');
     });
   });
 

@@ -26,6 +26,8 @@ export interface AppConfig {
    * per-process secret (its tokens are trusted nowhere else) or DEV_TOKENS=true.
    */
   readonly devTokens: boolean;
+  /** Whether this process posts sample jobs and lobby tips while someone is connected (see DEMO_FEED); never in production. */
+  readonly demoFeed: boolean;
   /** Basic-auth password of Bull Board at /admin/queues; null: nobody gets in. */
   readonly adminPassword: string | null;
   readonly sseHeartbeatMs: number;
@@ -110,6 +112,7 @@ const variables = {
   // At least 15%/s: at most 7 waves, the last 6 s after SIGTERM, leaving the worker and Redis 3.5 s of the 10 s deadline.
   DRAIN_PERCENT_PER_SECOND: { schema: integer(15, 100), fallback: '25' },
   DEV_TOKENS: { schema: boolean, fallback: 'false' },
+  DEMO_FEED: { schema: boolean, fallback: 'false' },
   ROOM_ACCESS: { schema: z.enum(['open', 'claim'], { error: 'must be open or claim' }), fallback: 'open' },
   TOPIC_HISTORY_MAX: { schema: integer(1, 1_000_000), fallback: '1000' },
 } as const;
@@ -167,6 +170,12 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError(`DEV_TOKENS: must not be true when NODE_ENV=production (got ${JSON.stringify(env.DEV_TOKENS)})`);
   }
 
+  // Sample postings reach real users' saved searches: a local trial only.
+  const demoFeed = read(env, 'DEMO_FEED');
+  if (demoFeed && production) {
+    throw new ConfigError(`DEMO_FEED: must not be true when NODE_ENV=production (got ${JSON.stringify(env.DEMO_FEED)})`);
+  }
+
   const adminPassword = env.ADMIN_PASSWORD === undefined || env.ADMIN_PASSWORD === '' ? null : env.ADMIN_PASSWORD;
   if (adminPassword !== null && production && adminPassword.length < 16) {
     throw new ConfigError('ADMIN_PASSWORD: must be at least 16 characters when NODE_ENV=production');
@@ -192,6 +201,7 @@ export function loadConfig(env: Env): AppConfig {
     jwtSecretGenerated: !jwtSecret,
     internalApiKey,
     devTokens: !production && (!jwtSecret || devTokensOptIn),
+    demoFeed,
     adminPassword,
     sseHeartbeatMs: read(env, 'SSE_HEARTBEAT_MS'),
     sseRetryMs: read(env, 'SSE_RETRY_MS'),

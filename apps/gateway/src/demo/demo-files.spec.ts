@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEV_TOKENS_META, findDemoRoot, renderIndex, resolveAsset } from './demo-files';
+import { DEMO_FEED_META, DEV_TOKENS_META, findDemoRoot, renderIndex, resolveAsset } from './demo-files';
 
 describe('demo files', () => {
   let root: string;
@@ -9,7 +9,7 @@ describe('demo files', () => {
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'rtg-demo-'));
     fs.mkdirSync(path.join(root, 'assets'));
-    fs.writeFileSync(path.join(root, 'index.html'), `<head>${DEV_TOKENS_META}</head>`);
+    fs.writeFileSync(path.join(root, 'index.html'), `<head>${DEV_TOKENS_META}${DEMO_FEED_META}</head>`);
     fs.writeFileSync(path.join(root, 'assets', 'index-AbC123.js'), '');
     fs.writeFileSync(path.join(root, 'assets', '.env'), 'SECRET=1');
     fs.mkdirSync(path.join(root, 'assets', 'nested'));
@@ -29,9 +29,11 @@ describe('demo files', () => {
     }
   });
 
-  it('tells the page whether dev tokens exist', () => {
+  it('tells the page whether dev tokens exist and whether the demo feed runs', () => {
     const html = fs.readFileSync(path.join(root, 'index.html'), 'utf8');
-    expect(renderIndex(html, true)).toContain('content="enabled"');
-    expect(renderIndex(html, false)).toContain('<meta name="rtg-dev-tokens" content="disabled" />');
+    expect(renderIndex(html, { devTokens: true, demoFeed: false })).toBe(`<head>${DEV_TOKENS_META}${DEMO_FEED_META}</head>`);
+    expect(renderIndex(html, { devTokens: false, demoFeed: true })).toBe(
+      '<head><meta name="rtg-dev-tokens" content="disabled" /><meta name="rtg-demo-feed" content="enabled" /></head>',
+    );
   });
 });

@@ -30,7 +30,15 @@ export function resolveAsset(root: string, name: string): string | null {
 /** The page's meta tag that tells it whether `POST /api/dev/token` exists; the build says `enabled`. */
 export const DEV_TOKENS_META = '<meta name="rtg-dev-tokens" content="enabled" />';
 
-/** index.html as served: without dev tokens (see DEV_TOKENS) the meta tag says the endpoint is not there. */
-export function renderIndex(html: string, devTokens: boolean): string {
-  return devTokens ? html : html.replace(DEV_TOKENS_META, '<meta name="rtg-dev-tokens" content="disabled" />');
+/** The page's meta tag that tells it whether the gateway runs the demo feed (DEMO_FEED); the build says `disabled`. */
+export const DEMO_FEED_META = '<meta name="rtg-demo-feed" content="disabled" />';
+
+/**
+ * index.html as served: without dev tokens (see DEV_TOKENS) the meta tag says
+ * the endpoint is not there; with the demo feed, its tag says so.
+ */
+export function renderIndex(html: string, served: { devTokens: boolean; demoFeed: boolean }): string {
+  let page = served.devTokens ? html : html.replace(DEV_TOKENS_META, '<meta name="rtg-dev-tokens" content="disabled" />');
+  if (served.demoFeed) page = page.replace(DEMO_FEED_META, '<meta name="rtg-demo-feed" content="enabled" />');
+  return page;
 }

@@ -13,7 +13,7 @@ const IMMUTABLE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
  * `GET /`: the demo page, built by Vite into dist/demo (`npm run build`), and
  * `GET /assets/<file>`: its scripts and styles. A small controller rather than
  * @nestjs/serve-static: two routes, flat hashed file names, and the page needs
- * one server-side tweak (whether dev tokens exist).
+ * one server-side tweak (whether dev tokens exist, whether the demo feed runs).
  * Not in the OpenAPI document: a page for browsers, not part of the API.
  */
 @ApiExcludeController()
@@ -29,7 +29,7 @@ export class DemoController {
   index(@Res() response: Response): void {
     // Read per request (a small file): a rebuild under a running gateway replaces the hashed asset names.
     const html = fs.readFileSync(path.join(this.demoRoot(), 'index.html'), 'utf8');
-    response.type('html').send(renderIndex(html, this.config.devTokens));
+    response.type('html').send(renderIndex(html, this.config));
   }
 
   @Get('assets/:file')

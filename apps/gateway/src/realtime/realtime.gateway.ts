@@ -77,8 +77,9 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private readonly openFeeds = new WeakMap<RealtimeSocket, { sink: SocketFeedSink; subscription: FeedSubscription }>();
   private readonly stats: DeliveryStats;
 
+  /** Also how the demo feed speaks in its room. */
   @WebSocketServer()
-  private server!: RealtimeServer;
+  readonly server!: RealtimeServer;
 
   constructor(
     private readonly admission: EdgeAdmission,
