@@ -19,7 +19,7 @@ const shared = {
  * Under REDIS_TOPOLOGY=sentinel|cluster the end-to-end project runs these
  * suites, which every deployment must pass (the whole suite runs on one server).
  */
-const TOPOLOGY_SUITES = ['sse', 'socket', 'rest', 'topics', 'inbox', 'job-match', 'rooms', 'unicode-user-ids', 'notification-feed', 'cursor-rules', 'direct-chat-limits', 'live-message', 'legacy-match-index', 'failover'];
+const TOPOLOGY_SUITES = ['sse', 'socket', 'rest', 'topics', 'inbox', 'job-match', 'jobs-redis-away', 'rooms', 'unicode-user-ids', 'notification-feed', 'cursor-rules', 'direct-chat-limits', 'live-message', 'legacy-match-index', 'failover'];
 const topology = process.env.REDIS_TOPOLOGY || 'single';
 
 module.exports = {

@@ -11,7 +11,7 @@ import { randomUserId } from './support/prefix';
 import { publish } from './support/publish';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
-import { startGateway, type TestGateway } from './support/start-gateway';
+import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
 
@@ -72,13 +72,18 @@ describe('AsyncAPI document', () => {
       .flatMap((operation) => (part === 'messages' ? operation.messages : (operation.reply?.messages ?? [])))
       .map((ref) => raw.components.messages[messageKey(ref)].name);
 
-  /** Validates a payload against the schema of the channel's message of this name (the first one of that name). */
+  /** Validates a payload against the schema of the channel's message with this component key. */
+  const checkMessage = (channel: string, key: string, payload: unknown) => {
+    if (!(key in raw.channels[channel].messages)) throw new Error(`${channel} has no message ${key}`);
+    let validate = validators.get(key);
+    if (!validate) validators.set(key, (validate = ajv.compile(raw.components.schemas[key])));
+    expect({ channel, key, payload, errors: validate(payload) ? null : validate.errors }).toEqual({ channel, key, payload, errors: null });
+  };
+  /** Validates a payload against the schema of the channel's message of this name (the first one of that name: a notification's, not a topic event's). */
   const check = (channel: string, name: string, payload: unknown) => {
     const key = Object.keys(raw.channels[channel].messages).find((candidate) => raw.components.messages[candidate].name === name);
     if (!key) throw new Error(`${channel} has no message ${name}`);
-    let validate = validators.get(key);
-    if (!validate) validators.set(key, (validate = ajv.compile(raw.components.schemas[key])));
-    expect({ channel, name, payload, errors: validate(payload) ? null : validate.errors }).toEqual({ channel, name, payload, errors: null });
+    checkMessage(channel, key, payload);
   };
 
   it('is the committed docs/asyncapi.yaml, and regenerating it from client-events.ts gives the same text', () => {
@@ -108,13 +113,28 @@ describe('AsyncAPI document', () => {
 
   describe('against a running gateway', () => {
     const data = { jobId: 'acme-1', title: 'Engineer', company: 'Acme', location: null, searchIds: ['s1'] };
+    const jobPosted = { jobId: 'acme-1', title: 'Engineer', company: 'Acme', location: null, remote: false, tags: [] };
     let stream: RawSseStream | undefined;
     let client: TestSocket | undefined;
+    const others: Array<{ close(): void }> = [];
 
     afterEach(() => {
       stream?.close();
       client?.close();
+      for (const other of others.splice(0)) other.close();
     });
+
+    /** A topic event through the internal API, as a producer publishes one. */
+    const publishToTopic = async (topic: string, type: string, payload: Record<string, unknown>) => {
+      const response = await request(gateway.url).post(`/api/topics/${topic}/events`).set('X-Api-Key', TEST_API_KEY).send({ type, data: payload });
+      expect(response.status).toBe(202);
+    };
+    const socketOf = async (userId: string, token = userToken(userId)) => {
+      const socket = connectSocket(gateway.url, userId, { auth: { token } });
+      others.push(socket);
+      await connected(socket);
+      return socket;
+    };
 
     it("SSE's inbox, reset and notifications fit the schemas", async () => {
       const userId = randomUserId('asyncapi');
@@ -158,6 +178,67 @@ describe('AsyncAPI document', () => {
       const refused = await client.request<{ ok: boolean }>(CLIENT_EVENTS.roomLeave, { roomId: 42 });
       expect(refused.ok).toBe(false);
       check('socketio', `${CLIENT_EVENTS.roomLeave} ack`, refused);
+    });
+
+    it("Socket.IO's room traffic, direct chat, topic events and their acks fit the schemas", async () => {
+      const [aliceId, bobId] = [randomUserId('asyncapi-a'), randomUserId('asyncapi-b')];
+      const alice = await socketOf(aliceId);
+      const bob = await socketOf(bobId);
+      const roomId = `asyncapi-${Math.random().toString(36).slice(2, 8)}`;
+      // By component key: `chat`, `typing` and `cursor-move` name a server event too.
+      const send = async (name: keyof typeof CLIENT_EVENTS, payload: unknown) => {
+        checkMessage('socketio', `client_${name}`, payload);
+        const ack = await alice.request<{ ok: boolean }>(CLIENT_EVENTS[name], payload);
+        expect(ack.ok).toBe(true);
+        checkMessage('socketio', `ack_${name}`, ack);
+      };
+      await send('roomJoin', { roomId });
+      expect((await bob.request<{ ok: boolean }>(CLIENT_EVENTS.roomJoin, { roomId })).ok).toBe(true);
+      const [presence] = await alice.waitForEvent('presence');
+      check('socketio', 'presence', presence);
+      await send('chat', { roomId, content: 'hello room' });
+      await send('typing', { roomId, isTyping: true });
+      await send('cursorMove', { roomId, x: 10, y: 20 });
+      await send('chat', { recipientId: bobId, content: 'hello bob' });
+      for (const event of ['typing', 'cursor-move']) check('socketio', event, (await bob.waitForEvent(event))[0]);
+      const chats = await bob.waitForEvent('chat', 2);
+      expect(chats.map((chat) => chat.content)).toEqual(['hello room', 'hello bob']);
+      for (const chat of chats) check('socketio', 'chat', chat);
+      // The direct message is also stored for Bob as a notification.
+      check('socketio', NOTIFICATION_TYPES.messageReceived, (await bob.waitForEvent(NOTIFICATION_TYPES.messageReceived))[0]);
+      await send('authRefresh', { token: userToken(aliceId) });
+
+      await send('topicSubscribe', { topic: 'jobs.new' });
+      await publishToTopic('jobs.new', 'job-posted', jobPosted);
+      await publishToTopic('jobs.new', 'asyncapi.other', { any: ['json'] });
+      checkMessage('socketio', 'topicEvent_jobPosted', (await alice.waitForEvent('job-posted'))[0]);
+      checkMessage('socketio', 'topicEvent_other', (await alice.waitForEvent('asyncapi.other'))[0]);
+      await send('topicUnsubscribe', { topic: 'jobs.new' });
+    });
+
+    it("SSE's topic events fit the schemas", async () => {
+      const userId = randomUserId('asyncapi');
+      stream = await openSse(gateway.url, '/api/events?topics=jobs.new', { Authorization: `Bearer ${userToken(userId)}` });
+      expect(stream.status).toBe(200);
+      await publishToTopic('jobs.new', 'job-posted', jobPosted);
+      await publishToTopic('jobs.new', 'asyncapi.other', { any: ['json'] });
+      const events = await stream.waitForEvents(2);
+      expect(events.map((event) => event.event)).toEqual(['job-posted', 'asyncapi.other']);
+      checkMessage('sse', 'topicEvent_jobPosted', JSON.parse(events[0].data ?? ''));
+      checkMessage('sse', 'topicEvent_other', JSON.parse(events[1].data ?? ''));
+    });
+
+    it('token-expired on SSE and Socket.IO fits the schema', async () => {
+      const userId = randomUserId('asyncapi');
+      const shortLived = userToken(userId, { expiresInSeconds: 2 });
+      stream = await openSse(gateway.url, '/api/events', { Authorization: `Bearer ${shortLived}` });
+      expect(stream.status).toBe(200);
+      client = await socketOf(userId, shortLived);
+      await stream.waitForEnd(10_000);
+      const expired = stream.events.at(-1);
+      expect(expired?.event).toBe('token-expired');
+      check('sse', 'token-expired', JSON.parse(expired?.data ?? ''));
+      check('socketio', 'token-expired', (await client.waitForEvent('token-expired', 1, 10_000))[0]);
     });
   });
 });
