@@ -4,6 +4,7 @@ import { randomUserId } from './support/prefix';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
+import { closeAfterEach } from './support/close-after-each';
 import { userToken } from './support/tokens';
 
 /*
@@ -14,14 +15,12 @@ import { userToken } from './support/tokens';
  */
 describe('admission: one edge for SSE, REST and Socket.IO', () => {
   let gateway: TestGateway;
-  const streams: RawSseStream[] = [];
-  const sockets: TestSocket[] = [];
+  const track = closeAfterEach();
 
   const asUser = (userId: string) => ({ Authorization: `Bearer ${userToken(userId)}` });
   const socket = (userId: string, auth: Record<string, unknown>) => {
-    const client = connectSocket(gateway.url, userId, { auth: { token: userToken(userId), ...auth } });
+    const client = track(connectSocket(gateway.url, userId, { auth: { token: userToken(userId), ...auth } }));
     client.socket.io.opts.reconnection = false;
-    sockets.push(client);
     return client;
   };
   const connectError = async (client: TestSocket) => {
@@ -36,10 +35,6 @@ describe('admission: one edge for SSE, REST and Socket.IO', () => {
     gateway = await startGateway();
   });
 
-  afterEach(() => {
-    for (const stream of streams.splice(0)) stream.close();
-    for (const client of sockets.splice(0)) client.close();
-  });
 
   afterAll(async () => {
     await gateway.close();
@@ -62,8 +57,7 @@ describe('admission: one edge for SSE, REST and Socket.IO', () => {
     it('still takes every parameter it documents', async () => {
       const userId = randomUserId();
       const id = await publish(gateway.url, userId);
-      const stream = await openSse(gateway.url, `/api/events?types=job-match&lastEventId=0&access_token=${userToken(userId)}`);
-      streams.push(stream);
+      const stream = track(await openSse(gateway.url, `/api/events?types=job-match&lastEventId=0&access_token=${userToken(userId)}`));
       expect(stream.status).toBe(200);
       expect((await stream.waitForEvents(1))[0].id).toBe(id);
     });
@@ -101,8 +95,7 @@ describe('admission: one edge for SSE, REST and Socket.IO', () => {
       const polling = await request(gateway.url).get(`/api/notifications?after=${encodeURIComponent(padded)}`).set(asUser(userId));
       expect(polling.status).toBe(200);
       expect(polling.body.items.map((item: { id: string }) => item.id)).toEqual([second]);
-      const stream = await openSse(gateway.url, `/api/events?lastEventId=${encodeURIComponent(padded)}`, asUser(userId));
-      streams.push(stream);
+      const stream = track(await openSse(gateway.url, `/api/events?lastEventId=${encodeURIComponent(padded)}`, asUser(userId)));
       expect((await stream.waitForEvents(1)).map((event) => event.id)).toEqual([second]);
       const client = socket(userId, { lastEventId: padded });
       await connected(client);
@@ -113,10 +106,10 @@ describe('admission: one edge for SSE, REST and Socket.IO', () => {
   describe('CORS, with the cors package on every route', () => {
     it('answers an allowed origin on the event stream exactly as Express answers it on REST', async () => {
       const withCors = await startGateway({ env: { CORS_ORIGINS: 'https://app.example,https://other.example' } });
+      let stream: RawSseStream | undefined;
       try {
         const headers = { ...asUser(randomUserId()), Origin: 'https://other.example' };
-        const stream = await openSse(withCors.url, '/api/events', headers);
-        streams.push(stream);
+        stream = await openSse(withCors.url, '/api/events', headers);
         const polling = await request(withCors.url).get('/api/notifications').set(headers);
         const cors = (answer: Record<string, string | string[] | undefined>) =>
           Object.fromEntries(Object.entries(answer).filter(([name]) => name.startsWith('access-control-') || name === 'vary'));
@@ -127,7 +120,7 @@ describe('admission: one edge for SSE, REST and Socket.IO', () => {
           vary: 'Origin',
         });
       } finally {
-        for (const stream of streams.splice(0)) stream.close();
+        stream?.close();
         await withCors.close();
       }
     });

@@ -12,6 +12,7 @@ import { publish } from './support/publish';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
+import { closeAfterEach } from './support/close-after-each';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
 
@@ -116,12 +117,11 @@ describe('AsyncAPI document', () => {
     const jobPosted = { jobId: 'acme-1', title: 'Engineer', company: 'Acme', location: null, remote: false, tags: [] };
     let stream: RawSseStream | undefined;
     let client: TestSocket | undefined;
-    const others: Array<{ close(): void }> = [];
+    const track = closeAfterEach();
 
     afterEach(() => {
       stream?.close();
       client?.close();
-      for (const other of others.splice(0)) other.close();
     });
 
     /** A topic event through the internal API, as a producer publishes one. */
@@ -130,8 +130,7 @@ describe('AsyncAPI document', () => {
       expect(response.status).toBe(202);
     };
     const socketOf = async (userId: string, token = userToken(userId)) => {
-      const socket = connectSocket(gateway.url, userId, { auth: { token } });
-      others.push(socket);
+      const socket = track(connectSocket(gateway.url, userId, { auth: { token } }));
       await connected(socket);
       return socket;
     };

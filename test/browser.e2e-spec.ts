@@ -768,7 +768,7 @@ function ensureDemoBuilt(): void {
       // The first sample comes within a second or so of the first connection, and mentions TypeScript.
       await page.locator('#job-board .feed-item').first().waitFor({ timeout: 15_000 });
       await page.locator('#feed .feed-item[data-type="job-match"]').first().waitFor({ timeout: 15_000 });
-      await page.locator('#messages .message', { hasText: 'Welcome!' }).waitFor({ timeout: 15_000 });
+      await page.locator('#messages .message.theirs .from', { hasText: 'demo-bot' }).first().waitFor({ timeout: 15_000 });
       await waitFor(async () => Number(await page.locator('#inbox-bell').getAttribute('data-unread')) >= 1 || null, 'the bell to count the job-match');
       // A reload is the same guest: no second starter search.
       await page.reload();

@@ -5,7 +5,8 @@ import { STARTER_SEARCH } from '../apps/demo/src/identity';
 import { QUEUES } from '@app/notifications';
 import { randomUserId } from './support/prefix';
 import { testQueue } from './support/redis';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { closeAfterEach } from './support/close-after-each';
+import { connectSocket, connected } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
@@ -20,7 +21,7 @@ import { waitFor } from './support/wait-for';
 describe('demo feed (DEMO_FEED=true)', () => {
   let gateway: TestGateway;
   let postings: Queue;
-  const clients: TestSocket[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { DEMO_FEED: 'true', WORKER_EMBEDDED: 'true' } });
@@ -28,7 +29,6 @@ describe('demo feed (DEMO_FEED=true)', () => {
   });
 
   afterAll(async () => {
-    for (const client of clients) client.close();
     await postings?.close();
     await gateway?.close();
   });
@@ -46,8 +46,7 @@ describe('demo feed (DEMO_FEED=true)', () => {
     const token = userToken(guest);
     const search = await request(gateway.url).post('/api/saved-searches').set('Authorization', `Bearer ${token}`).send(STARTER_SEARCH);
     expect(search.status).toBe(201);
-    const client = connectSocket(gateway.url, guest, { auth: { token } });
-    clients.push(client);
+    const client = track(connectSocket(gateway.url, guest, { auth: { token } }));
     await connected(client);
     expect((await client.request<{ ok: boolean }>('room:join', { roomId: DEMO_ROOM })).ok).toBe(true);
     expect((await client.request<{ ok: boolean }>('topic:subscribe', { topic: 'jobs.new' })).ok).toBe(true);

@@ -1,10 +1,11 @@
 import request from 'supertest';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse, type RawSseStream, type SseEvent } from './support/sse-client';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
+import { closeAfterEach } from './support/close-after-each';
 import { waitFor } from './support/wait-for';
 
 type InboxAnswer = { unread: number; readUpTo: string };
@@ -15,8 +16,6 @@ const HISTORY = 6;
 /** The contract's section "Inbox: read state and unread counts", line by line, over real clients. */
 describe('inbox', () => {
   let gateway: TestGateway;
-  const streams: RawSseStream[] = [];
-  const sockets: TestSocket[] = [];
 
   const auth = (userId: string) => ({ Authorization: `Bearer ${userToken(userId)}` });
   const unread = async (userId: string, url = gateway.url): Promise<InboxAnswer> => {
@@ -34,14 +33,10 @@ describe('inbox', () => {
     for (let i = 0; i < count; i++) ids.push(await publish(url, userId, 'job-match', { i }));
     return ids;
   };
-  const sse = async (userId: string, query = '') => {
-    const stream = await openSse(gateway.url, `/api/events${query}`, auth(userId));
-    streams.push(stream);
-    return stream;
-  };
+  const track = closeAfterEach();
+  const sse = async (userId: string, query = '') => track(await openSse(gateway.url, `/api/events${query}`, auth(userId)));
   const socket = async (userId: string, url = gateway.url) => {
-    const client = connectSocket(url, userId);
-    sockets.push(client);
+    const client = track(connectSocket(url, userId));
     await connected(client);
     return client;
   };
@@ -58,10 +53,6 @@ describe('inbox', () => {
     gateway = await startGateway({ env: { HISTORY_MAX_PER_USER: String(HISTORY) } });
   });
 
-  afterEach(() => {
-    for (const stream of streams.splice(0)) stream.close();
-    for (const client of sockets.splice(0)) client.close();
-  });
 
   afterAll(async () => {
     await gateway.close();

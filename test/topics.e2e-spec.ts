@@ -4,10 +4,11 @@ import { SseConnections } from '../apps/gateway/src/events/sse-connections';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
 import { primariesOf, testRedisClient } from './support/redis';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse, type RawSseStream, type SseEvent } from './support/sse-client';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
+import { closeAfterEach } from './support/close-after-each';
 import { waitFor } from './support/wait-for';
 
 type Ack = { ok: boolean; error?: string; field?: string; lastEventId?: string; [key: string]: unknown };
@@ -18,8 +19,6 @@ const HISTORY = 5;
 /** The contract's section "Topics: broadcast streams", line by line, over real clients. */
 describe('topics', () => {
   let gateway: TestGateway;
-  const streams: RawSseStream[] = [];
-  const sockets: TestSocket[] = [];
 
   /** A fresh topic under the public `jobs.*` or under a name only a claim grants. */
   const topicName = (under = 'scores') => `${under}.t-${Math.random().toString(36).slice(2, 10)}`;
@@ -36,14 +35,11 @@ describe('topics', () => {
     for (let i = 0; i < count; i++) ids.push(await publishTo(topic, { i }));
     return ids;
   };
-  const sse = async (userId: string, query: string, headers: Record<string, string> = {}, claims: Record<string, unknown> = {}) => {
-    const stream = await openSse(gateway.url, `/api/events${query}`, { Authorization: `Bearer ${userToken(userId, { claims })}`, ...headers });
-    streams.push(stream);
-    return stream;
-  };
+  const track = closeAfterEach();
+  const sse = async (userId: string, query: string, headers: Record<string, string> = {}, claims: Record<string, unknown> = {}) =>
+    track(await openSse(gateway.url, `/api/events${query}`, { Authorization: `Bearer ${userToken(userId, { claims })}`, ...headers }));
   const socket = async (userId: string, claims: Record<string, unknown> = {}) => {
-    const client = connectSocket(gateway.url, userId, { token: userToken(userId, { claims }) });
-    sockets.push(client);
+    const client = track(connectSocket(gateway.url, userId, { token: userToken(userId, { claims }) }));
     await connected(client);
     return client;
   };
@@ -55,10 +51,6 @@ describe('topics', () => {
     gateway = await startGateway({ env: { TOPIC_HISTORY_MAX: String(HISTORY), PUBLIC_TOPICS: 'jobs.*,news' } });
   });
 
-  afterEach(() => {
-    for (const stream of streams.splice(0)) stream.close();
-    for (const client of sockets.splice(0)) client.close();
-  });
 
   afterAll(async () => {
     await gateway.close();
