@@ -31,6 +31,7 @@ import { RoomMembers } from './realtime/room-members';
 import { RoomMembership } from './realtime/room-membership';
 import { RoomPresence } from './realtime/room-presence';
 import { RoomTraffic } from './realtime/room-traffic';
+import { SocketInbox } from './realtime/socket-inbox';
 import { SocketTopics } from './realtime/socket-topics';
 import { SavedSearchesController } from './saved-searches/saved-searches.controller';
 import { TopicAccess } from './topics/topic-access';
@@ -86,6 +87,7 @@ export class GatewayModule {
         DirectChatLimiter,
         TopicAccess,
         SocketTopics,
+        SocketInbox,
         ...(config.demoFeed ? [DemoFeed] : []),
       ],
     };

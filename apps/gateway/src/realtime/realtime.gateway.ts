@@ -16,8 +16,6 @@ import {
   CLIENT_EVENTS,
   type FeedSubscription,
   type DeliveryStats,
-  InboxStore,
-  inboxPayload,
   InvalidInputError,
   isRedisUnavailable,
   type MessageReceivedData,
@@ -34,7 +32,6 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
 import { ConnectionRefusedError } from '../connections/connection-refused.error';
 import type { ConnectionSlot } from '../connections/live-connections';
-import { parseMarkReadRequest } from '../inbox/mark-read.request';
 import { DirectChatLimiter } from './direct-chat.limiter';
 import {
   type Ack,
@@ -53,6 +50,7 @@ import { RoomTraffic } from './room-traffic';
 import { personalRoom } from './rooms';
 import { SocketFeedSink } from './socket-feed.sink';
 import { SocketSession } from './socket-session';
+import { SocketInbox } from './socket-inbox';
 import { SocketTopics } from './socket-topics';
 
 /** A refused handshake: the client's `connect_error`, `message` the reason and `data` the details. */
@@ -90,7 +88,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly rooms: RoomMembership,
     private readonly traffic: RoomTraffic,
     private readonly topics: SocketTopics,
-    private readonly inbox: InboxStore,
+    private readonly inbox: SocketInbox,
     private readonly keys: RedisKeys,
     metrics: RealtimeMetrics,
   ) {
@@ -254,15 +252,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   @SubscribeMessage(CLIENT_EVENTS.inboxRead)
   markRead(@ConnectedSocket() socket: RealtimeSocket, @MessageBody() payload: unknown): Promise<AckOf<'inbox:read'>> {
-    return this.handle(socket, async (session) => {
-      let request;
-      try {
-        request = parseMarkReadRequest(payload);
-      } catch (error) {
-        return { ok: false, error: 'invalid_payload', field: (error as InvalidInputError).field };
-      }
-      return { ok: true, ...inboxPayload(await this.inbox.markRead(session.user.id, request)) };
-    });
+    return this.handle(socket, (session) => this.inbox.markRead(session, payload));
   }
 
   private async directChat(session: SocketSession, payload: unknown): Promise<AckOf<'chat'>> {
