@@ -1,10 +1,10 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deletePrefix, testRedisUrl } from '../support/redis';
+import { deletePrefix, primariesOf, type RedisClient, testRedisClient, testRedisUrl } from '../support/redis';
 import { waitFor } from '../support/wait-for';
 import { debug, SETTINGS } from './config';
 
@@ -45,7 +45,7 @@ interface Instance {
 }
 
 export class Fleet {
-  readonly admin: Redis;
+  readonly admin: RedisClient;
   /** generation → when the harness signalled it (performance.now()), and how. */
   readonly stops = new Map<number, { at: number; signal: NodeJS.Signals }>();
   /**
@@ -66,7 +66,7 @@ export class Fleet {
     /** The copy resolves its packages from where the bundle came from. */
     private readonly nodePath: string,
   ) {
-    this.admin = new Redis(redisUrl, { connectionName: `${prefix}:model-admin` });
+    this.admin = testRedisClient({ connectionName: `${prefix}:model-admin` }, redisUrl);
   }
 
   /** Copies `bundle` (default: dist/apps/gateway/main.js) aside and starts both gateways. */
@@ -126,15 +126,18 @@ export class Fleet {
 
   /** Kills the notification subscriber connection(s) of this prefix's gateways (only ours: matched by name). */
   async killSubscriber(which: 'one' | 'both', pick: number): Promise<number> {
-    const ids = await this.subscriberIds();
+    const subscribers = await this.subscribers();
+    const ids = subscribers.map(({ id }) => id);
     const kill = { at: performance.now(), back: Infinity };
     this.subscriberKills.push(kill);
-    const victims = which === 'both' ? ids : ids.slice(pick % Math.max(1, ids.length)).slice(0, 1);
-    for (const id of victims) await this.admin.client('KILL', 'ID', id);
+    // One connection, or all of them (on a cluster a gateway holds one per primary it subscribes on).
+    const victims = which === 'both' ? subscribers : subscribers.slice(pick % Math.max(1, subscribers.length)).slice(0, 1);
+    for (const { node, id } of victims) await node.client('KILL', 'ID', id);
     // Watch for them to come back, in the background: new connection ids, then every gateway's /health
     // at 200 (ioredis is ready only after it has re-subscribed, a while after the connection shows up
     // on a loaded machine), then 2 s for the re-sync (seed 31337 path 410 was refused past half a second).
-    void waitFor(async () => (await this.subscriberIds()).filter((id) => !victims.includes(id)).length >= ids.length, 'the subscribers to reconnect', 30_000)
+    const killed = victims.map(({ node, id }) => `${node.options.port}/${id}`);
+    void waitFor(async () => (await this.subscriberIds()).filter((id) => !killed.includes(id)).length >= ids.length, 'the subscribers to reconnect', 30_000)
       .then(() => waitFor(() => this.allHealthy(), 'every gateway healthy again', 30_000))
       .then(
         () => (kill.back = performance.now() + 2_000),
@@ -154,12 +157,27 @@ export class Fleet {
   }
 
   private async subscriberIds(): Promise<string[]> {
-    const list = (await this.admin.client('LIST')) as string;
-    return list
-      .split('\n')
-      .filter((line) => line.includes(` name=${this.prefix}:subscriber `))
-      .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
-      .filter((id): id is string => id !== undefined);
+    return (await this.subscribers()).map(({ node, id }) => `${node.options.port}/${id}`);
+  }
+
+  /**
+   * The gateways' subscriber connections, on every primary. On a cluster, ioredis's sharded
+   * subscriber holds one connection per primary it subscribes on, named
+   * `ioredis-cluster(ssubscriber):<name>`, beside a connection of that client's own name that
+   * subscribes to nothing (it reads the cluster's layout).
+   */
+  private async subscribers(): Promise<Array<{ node: Redis; id: string }>> {
+    const found: Array<{ node: Redis; id: string }> = [];
+    const nodes = primariesOf(this.admin);
+    const name = nodes.length > 1 ? `ioredis-cluster(ssubscriber):${this.prefix}:subscriber` : `${this.prefix}:subscriber`;
+    for (const node of nodes) {
+      const list = (await node.client('LIST')) as string;
+      for (const line of list.split('\n')) {
+        const id = line.includes(` name=${name} `) ? /(?:^|\s)id=(\d+)/.exec(line)?.[1] : undefined;
+        if (id !== undefined) found.push({ node, id });
+      }
+    }
+    return found;
   }
 
   /** The gateways' recent warnings and errors (from the tail each instance keeps), for a failure report. */

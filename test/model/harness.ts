@@ -1,6 +1,7 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { uniquePrefix } from '../support/prefix';
+import { queuePrefixOf, testQueue } from '../support/redis';
 import { commandArbitraries } from './arbitraries';
 import type { LogicalClient, Received, Segment } from './client';
 import type { Model } from './commands';
@@ -48,7 +49,7 @@ export class ModelHarness {
     const prefix = uniquePrefix();
     const fleet = await Fleet.start(prefix, options.bundle);
     const truth = new Truth(fleet.redisUrl, prefix);
-    const queue = new Queue('notifications', { connection: { url: fleet.redisUrl } as never, prefix });
+    const queue = testQueue('notifications', { queuePrefix: queuePrefixOf(prefix, fleet.redisUrl) }, fleet.redisUrl);
     return new ModelHarness(fleet, truth, queue, options);
   }
 

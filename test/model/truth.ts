@@ -1,7 +1,7 @@
-import Redis from 'ioredis';
 import type { Route } from './fleet';
 import type { InboxRead } from './inbox-truth';
 import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
+import { primariesOf, type RedisClient, testRedisClient } from '../support/redis';
 
 /*
  * The accepted sequence of each stream (a user's notifications, a topic's
@@ -59,7 +59,7 @@ export function seqOf(notification: { type?: string; data?: Record<string, unkno
 }
 
 export class Truth {
-  private readonly monitor: Redis;
+  private readonly monitor: RedisClient;
   private readonly keys: RedisKeys;
   private readonly byStream = new Map<string, TruthItem[]>();
   /** Live channel → the stream it carries. */
@@ -79,7 +79,9 @@ export class Truth {
     private readonly prefix: string,
   ) {
     this.keys = new RedisKeys(prefix);
-    this.monitor = new Redis(redisUrl, { connectionName: `${prefix}:model-monitor` });
+    // On a cluster, one subscriber connection per primary: each channel is SSUBSCRIBEd on the node of its slot.
+    this.monitor = testRedisClient({ connectionName: `${prefix}:model-monitor` }, redisUrl, { shardedSubscribers: true });
+    this.redisUrl = redisUrl;
     this.monitor.on('smessage', (channel: string, message: string) => this.onMessage(channel, message));
   }
 
@@ -92,7 +94,8 @@ export class Truth {
       this.channels.set(channel, { stream, topic });
       channels.push(channel);
     }
-    await this.monitor.ssubscribe(...channels);
+    // One SSUBSCRIBE a channel: on a cluster they lie in many slots.
+    await Promise.all(channels.map((channel) => this.monitor.ssubscribe(channel)));
   }
 
   async unwatch(): Promise<void> {
@@ -104,7 +107,7 @@ export class Truth {
     this.garbled.length = 0;
     this.reads.length = 0;
     this.inboxHeard.clear();
-    if (channels.length > 0) await this.monitor.sunsubscribe(...channels);
+    await Promise.all(channels.map((channel) => this.monitor.sunsubscribe(channel)));
   }
 
   /** The stream's accepted entries, in stream order. */
@@ -156,14 +159,18 @@ export class Truth {
     const feeds = [...users.map((user) => this.keys.userFeed(user)), ...topics.map((topic) => this.keys.topicFeed(topic))];
     const keys = feeds.flatMap((feed) => [feed.history, feed.trimmed, ...(feed.inbox ? [feed.inbox.unread, feed.inbox.state] : [])]);
     const idempotency = feeds.map((feed) => this.keys.streamIdempotency(feed, ''));
-    // One pass over this prefix's idempotency keys for all the streams (a SCAN per stream reads the whole keyspace each time).
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}:*idempotency:*`, 'COUNT', 1000);
-      keys.push(...found.filter((key) => idempotency.some((start) => key.startsWith(start))));
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.unlink(...keys);
+    // One pass over this prefix's idempotency keys for all the streams (a SCAN per stream reads the whole keyspace
+    // each time), on every primary of a cluster.
+    for (const node of primariesOf(redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}:*idempotency:*`, 'COUNT', 1000);
+        keys.push(...found.filter((key) => idempotency.some((start) => key.startsWith(start))));
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    // One UNLINK per key: on a cluster the streams' keys lie in many slots.
+    await Promise.all(keys.map((key) => redis.unlink(key)));
   }
 
   async close(): Promise<void> {
@@ -171,11 +178,12 @@ export class Truth {
     this.commands?.disconnect();
   }
 
-  private commands: Redis | null = null;
+  private commands: RedisClient | null = null;
+  private readonly redisUrl: string;
 
   /** The monitor is in subscriber mode; stream reads go on a second connection. */
-  private monitorlessClient(): Redis {
-    this.commands ??= new Redis(this.monitor.options);
+  private monitorlessClient(): RedisClient {
+    this.commands ??= testRedisClient({ connectionName: `${this.prefix}:model-commands` }, this.redisUrl);
     return this.commands;
   }
 

@@ -11,8 +11,13 @@ export function testRedisUrl(): string {
 /** A client of the test run's deployment (one server, Sentinel or Cluster), as the gateway makes them. */
 export type { RedisClient };
 
-export function testRedisClient(options: RedisOptions = {}, redisUrl = testRedisUrl()): RedisClient {
-  return createRedisClient(parseRedisUrl(redisUrl), options);
+export function testRedisClient(options: RedisOptions = {}, redisUrl = testRedisUrl(), cluster: { shardedSubscribers?: boolean } = {}): RedisClient {
+  return createRedisClient(parseRedisUrl(redisUrl), options, cluster);
+}
+
+/** BullMQ's prefix for a key prefix on this deployment: in braces on a cluster, as the gateway's config makes it. */
+export function queuePrefixOf(prefix: string, redisUrl = testRedisUrl()): string {
+  return parseRedisUrl(redisUrl).kind === 'cluster' ? `{${prefix}}` : prefix;
 }
 
 /** The primaries of a deployment: the client itself, or each cluster primary. */
