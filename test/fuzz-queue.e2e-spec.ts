@@ -1,11 +1,11 @@
-import { Job, Queue } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import fc from 'fast-check';
 import request from 'supertest';
 import { QUEUES, RedisKeys } from '@app/notifications';
 import { isPlainObject, postingIsValid, publishIsValid, USER_ID } from './support/contract-oracles';
 import { countCase, deeplyNested, fuzzParameters, fuzzTimeout, hostileJson, hostileString, mutated, overTheWire, printFuzzTally } from './support/fuzz';
 import { randomUserId } from './support/prefix';
-import { type RedisClient, testRedisClient, testRedisUrl } from './support/redis';
+import { type RedisClient, testQueue, testRedisClient } from './support/redis';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
@@ -48,9 +48,8 @@ describe('fuzz: queue job data', () => {
   beforeAll(async () => {
     gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true' } });
     redis = testRedisClient();
-    const connection = { url: testRedisUrl() };
-    notifications = new Queue(QUEUES.notifications, { connection, prefix: gateway.config.redisKeyPrefix });
-    postings = new Queue(QUEUES.jobPostings, { connection, prefix: gateway.config.redisKeyPrefix });
+    notifications = testQueue(QUEUES.notifications, gateway.config);
+    postings = testQueue(QUEUES.jobPostings, gateway.config);
     // Every valid posting below mentions "fuzzword": the watcher's job-matches show which postings were matched.
     const search = await request(gateway.url).post('/api/saved-searches').set('Authorization', `Bearer ${userToken(watcher)}`).send({ keywords: ['fuzzword'] });
     expect(search.status).toBe(201);

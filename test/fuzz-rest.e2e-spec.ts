@@ -204,7 +204,7 @@ describe('fuzz: HTTP edges', () => {
           expectCleanAnswer(response, [400]);
         }
       }
-      expect(await redis.exists(`${prefix}:job-postings:fz-deep`)).toBe(0);
+      expect(await redis.exists(`${gateway.config.queuePrefix}:job-postings:fz-deep`)).toBe(0);
       // Right at the limit it is accepted.
       const atLimit = deepJsonText(MAX_JSON_DEPTH - 1, 'object', `{"userId":"${users[1]}","type":"job-match","data":`, '}');
       const ok = await request(gateway.url).post('/api/notifications').set('X-Api-Key', TEST_API_KEY).set('Content-Type', 'application/json').send(atLimit);
@@ -382,13 +382,13 @@ describe('fuzz: HTTP edges', () => {
 
     it('answers 202 to exactly the valid postings and 400 to the rest, queueing nothing for those', async () => {
       // No worker runs here (WORKER_EMBEDDED=false): accepted postings stay in the wait list.
-      const waiting = () => redis.llen(`${prefix}:job-postings:wait`);
+      const waiting = () => redis.llen(`${gateway.config.queuePrefix}:job-postings:wait`);
       await fc.assert(
         fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: mutated(validPosting) }, { weight: 1, arbitrary: hostileJson() }), async (body) => {
           countCase('POST /api/jobs body');
           const wire = overTheWire(body);
           const id = isPlainObject(wire) && typeof wire.id === 'string' ? wire.id : null;
-          const existed = id === null ? 0 : await redis.exists(`${prefix}:job-postings:${id}`);
+          const existed = id === null ? 0 : await redis.exists(`${gateway.config.queuePrefix}:job-postings:${id}`);
           const waitingBefore = await waiting();
           const response = await sendJson(request(gateway.url).post('/api/jobs').set('X-Api-Key', TEST_API_KEY), body);
           const valid = postingIsValid(wire);
@@ -396,11 +396,11 @@ describe('fuzz: HTTP edges', () => {
           const added = (await waiting()) - waitingBefore;
           if (valid) {
             // The same posting id twice is accepted and queued once.
-            expect(await redis.exists(`${prefix}:job-postings:${id}`)).toBe(1);
+            expect(await redis.exists(`${gateway.config.queuePrefix}:job-postings:${id}`)).toBe(1);
             expect(added).toBe(existed ? 0 : 1);
           } else {
             expect(added).toBe(0);
-            if (id !== null) expect(await redis.exists(`${prefix}:job-postings:${id}`)).toBe(existed);
+            if (id !== null) expect(await redis.exists(`${gateway.config.queuePrefix}:job-postings:${id}`)).toBe(existed);
           }
         }),
         fuzzParameters(300),
