@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import { EventSource } from 'eventsource';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import request from 'supertest';
 import { findNginx, type Fleet, type FleetGateway, startFleet } from '../scripts/fleet';
 import { randomUserId, uniquePrefix } from './support/prefix';
 import { publish } from './support/publish';
-import { deletePrefix, testRedisClient, testRedisUrl } from './support/redis';
+import { deletePrefix, primariesOf, queuePrefixOf, testQueue, testRedisClient, testRedisUrl } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { TEST_API_KEY, TEST_JWT_SECRET } from './support/start-gateway';
@@ -109,11 +108,21 @@ describeWithNginx(`a fleet behind nginx${nginx === null ? ' (skipped: nginx is n
   });
 
   it('subscribes only where clients are served: one subscriber connection per gateway, none for the job-matcher', async () => {
-    const redis = testRedisClient();
+    const redis = testRedisClient({ lazyConnect: true });
     try {
-      const list = (await redis.client('LIST')) as string;
-      const subscribers = list.split('\n').filter((line) => line.includes(` name=${prefix}:subscriber `));
-      expect(subscribers).toHaveLength(fleet.gateways.length);
+      await redis.connect();
+      const nodes = primariesOf(redis);
+      // A cluster's sharded subscriber holds one connection per primary it subscribes on, named
+      // `ioredis-cluster(ssubscriber):<name>`: on each primary, at most one per gateway.
+      const name = nodes.length > 1 ? `ioredis-cluster(ssubscriber):${prefix}:subscriber` : `${prefix}:subscriber`;
+      const perNode = await Promise.all(
+        nodes.map(async (node) => ((await node.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${name} `)).length),
+      );
+      if (nodes.length === 1) expect(perNode).toEqual([fleet.gateways.length]);
+      else {
+        for (const count of perNode) expect(count).toBeLessThanOrEqual(fleet.gateways.length);
+        expect(Math.max(...perNode)).toBe(fleet.gateways.length);
+      }
     } finally {
       redis.disconnect();
     }
@@ -204,7 +213,7 @@ describeWithNginx(`a fleet behind nginx${nginx === null ? ' (skipped: nginx is n
     const [event] = await stream.waitForEvents(1, 15_000);
     expect(JSON.parse(event.data!).data).toMatchObject({ jobId: posting.id, searchIds: [saved.body.id] });
 
-    const queue = new Queue('job-postings', { connection: { url: testRedisUrl() }, prefix });
+    const queue = testQueue('job-postings', { queuePrefix: queuePrefixOf(prefix) });
     try {
       await waitFor(
         async () => {
