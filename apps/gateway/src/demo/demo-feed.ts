@@ -10,8 +10,6 @@ import { chatRoom } from '../realtime/rooms';
 /** The room the demo page joins first, where the feed's bot leaves its tips. */
 export const DEMO_ROOM = 'lobby';
 export const DEMO_BOT = 'demo-bot';
-/** The saved search a guest of the demo page starts with: every other sample posting matches it. */
-export const DEMO_STARTER_KEYWORD = 'TypeScript';
 /** Between two sample postings while someone is connected. */
 export const DEMO_POSTING_EVERY_MS = 8_000;
 /** How often the feed looks whether anyone is connected: a newcomer waits at most this for the first posting. */
