@@ -5,7 +5,7 @@ import request from 'supertest';
 import { findNginx, type Fleet, type FleetGateway, startFleet } from '../scripts/fleet';
 import { randomUserId, uniquePrefix } from './support/prefix';
 import { publish } from './support/publish';
-import { deletePrefix, primariesOf, queuePrefixOf, testQueue, testRedisClient, testRedisUrl } from './support/redis';
+import { deletePrefix, primariesOf, queuePrefixOf, subscriberConnectionName, testQueue, testRedisClient, testRedisUrl } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { TEST_API_KEY, TEST_JWT_SECRET } from './support/start-gateway';
@@ -112,9 +112,8 @@ describeWithNginx(`a fleet behind nginx${nginx === null ? ' (skipped: nginx is n
     try {
       await redis.connect();
       const nodes = primariesOf(redis);
-      // A cluster's sharded subscriber holds one connection per primary it subscribes on, named
-      // `ioredis-cluster(ssubscriber):<name>`: on each primary, at most one per gateway.
-      const name = nodes.length > 1 ? `ioredis-cluster(ssubscriber):${prefix}:subscriber` : `${prefix}:subscriber`;
+      // On a cluster, one per primary the sharded subscriber subscribes on: at most one per gateway on each.
+      const name = subscriberConnectionName(prefix, redis);
       const perNode = await Promise.all(
         nodes.map(async (node) => ((await node.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${name} `)).length),
       );

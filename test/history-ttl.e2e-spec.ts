@@ -2,7 +2,7 @@ import request from 'supertest';
 import { RedisKeys } from '@app/notifications';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { primariesOf, type RedisClient, testRedisClient } from './support/redis';
+import { type RedisClient, scanPrimaries, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -30,18 +30,9 @@ describe('history expiry', () => {
     keys = new RedisKeys(gateway.config.redisKeyPrefix);
   });
 
-  /** SCAN, not KEYS: other runs share this Redis. */
-  /** Keys matching `pattern` on every primary (a cluster's SCAN reads one node). */
   const keysMatching = async (pattern: string) => {
     const found: string[] = [];
-    for (const node of primariesOf(redis)) {
-      let cursor = '0';
-      do {
-        const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        found.push(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-    }
+    for await (const { keys } of scanPrimaries(redis, pattern)) found.push(...keys);
     return found;
   };
 

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deletePrefix, primariesOf, type RedisClient, testRedisClient, testRedisUrl } from '../support/redis';
+import { deletePrefix, primariesOf, type RedisClient, subscriberConnectionName, testRedisClient, testRedisUrl } from '../support/redis';
 import { waitFor } from '../support/wait-for';
 import { debug, SETTINGS } from './config';
 
@@ -160,17 +160,11 @@ export class Fleet {
     return (await this.subscribers()).map(({ node, id }) => `${node.options.port}/${id}`);
   }
 
-  /**
-   * The gateways' subscriber connections, on every primary. On a cluster, ioredis's sharded
-   * subscriber holds one connection per primary it subscribes on, named
-   * `ioredis-cluster(ssubscriber):<name>`, beside a connection of that client's own name that
-   * subscribes to nothing (it reads the cluster's layout).
-   */
+  /** The gateways' subscriber connections, on every primary. */
   private async subscribers(): Promise<Array<{ node: Redis; id: string }>> {
     const found: Array<{ node: Redis; id: string }> = [];
-    const nodes = primariesOf(this.admin);
-    const name = nodes.length > 1 ? `ioredis-cluster(ssubscriber):${this.prefix}:subscriber` : `${this.prefix}:subscriber`;
-    for (const node of nodes) {
+    const name = subscriberConnectionName(this.prefix, this.admin);
+    for (const node of primariesOf(this.admin)) {
       const list = (await node.client('LIST')) as string;
       for (const line of list.split('\n')) {
         const id = line.includes(` name=${name} `) ? /(?:^|\s)id=(\d+)/.exec(line)?.[1] : undefined;

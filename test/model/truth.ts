@@ -1,7 +1,7 @@
 import type { Route } from './fleet';
 import type { InboxRead } from './inbox-truth';
 import { RedisKeys } from '../../libs/notifications/src/redis/redis-keys';
-import { primariesOf, type RedisClient, testRedisClient } from '../support/redis';
+import { type RedisClient, scanPrimaries, testRedisClient } from '../support/redis';
 
 /*
  * The accepted sequence of each stream (a user's notifications, a topic's
@@ -161,13 +161,8 @@ export class Truth {
     const idempotency = feeds.map((feed) => this.keys.streamIdempotency(feed, ''));
     // One pass over this prefix's idempotency keys for all the streams (a SCAN per stream reads the whole keyspace
     // each time), on every primary of a cluster.
-    for (const node of primariesOf(redis)) {
-      let cursor = '0';
-      do {
-        const [next, found] = await node.scan(cursor, 'MATCH', `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}:*idempotency:*`, 'COUNT', 1000);
-        keys.push(...found.filter((key) => idempotency.some((start) => key.startsWith(start))));
-        cursor = next;
-      } while (cursor !== '0');
+    for await (const page of scanPrimaries(redis, `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}:*idempotency:*`)) {
+      keys.push(...page.keys.filter((key) => idempotency.some((start) => key.startsWith(start))));
     }
     // One UNLINK per key: on a cluster the streams' keys lie in many slots.
     await Promise.all(keys.map((key) => redis.unlink(key)));

@@ -26,6 +26,32 @@ export function primariesOf(client: RedisClient): Redis[] {
 }
 
 /**
+ * The keys matching `pattern`, a SCAN page at a time with the primary that
+ * holds them: SCAN, never KEYS (other runs share this Redis), and on every
+ * primary, since a cluster's SCAN reads one node.
+ */
+export async function* scanPrimaries(client: RedisClient, pattern: string): AsyncGenerator<{ node: Redis; keys: string[] }> {
+  for (const node of primariesOf(client)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) yield { node, keys };
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
+/**
+ * The name of a gateway's subscriber connections as Redis lists them: on a
+ * cluster, ioredis's sharded subscriber holds one connection per primary it
+ * subscribes on, named `ioredis-cluster(ssubscriber):<name>`, beside a
+ * connection of the client's own name that subscribes to nothing.
+ */
+export function subscriberConnectionName(prefix: string, client: RedisClient): string {
+  return primariesOf(client).length > 1 ? `ioredis-cluster(ssubscriber):${prefix}:subscriber` : `${prefix}:subscriber`;
+}
+
+/**
  * Deletes every key under `prefix` (SCAN + UNLINK) and nothing else: other
  * runs share this Redis. On a cluster, every primary is scanned, and BullMQ's
  * braced prefix `{prefix}:` too.
@@ -34,16 +60,9 @@ export async function deletePrefix(prefix: string, redisUrl = testRedisUrl()): P
   const client = testRedisClient({ lazyConnect: true }, redisUrl);
   await client.connect();
   try {
-    for (const node of primariesOf(client)) {
-      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          // One UNLINK per key: on a cluster the keys of one page lie in many slots.
-          for (const key of keys) await node.unlink(key);
-          cursor = next;
-        } while (cursor !== '0');
-      }
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+      // One UNLINK per key: on a cluster the keys of one page lie in many slots.
+      for await (const { node, keys } of scanPrimaries(client, pattern)) for (const key of keys) await node.unlink(key);
     }
   } finally {
     client.disconnect();
