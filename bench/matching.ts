@@ -1,14 +1,14 @@
 /*
  * Matching benchmark: postings per second, and enqueue-to-SSE latency of a
- * job-match, with a small and then a 10× larger number of saved searches
- * (10,000 and 100,000 in a full run). The extra searches use words no posting
- * contains, so the matches stay the same and any slowdown would be the cost of
- * the number of searches itself: with the index there should be none (target:
- * within ±20%).
+ * job-match, with a growing number of saved searches (10,000, 100,000 and
+ * 1,000,000 in a full run). The searches added after the first size use words
+ * no posting contains, so the matches stay the same and any slowdown would be
+ * the cost of the number of searches itself: with the index there should be
+ * none (target: within ±20%).
  *
- * Processes: the orchestrator (this one: seeding, enqueueing, one SSE
- * client), one gateway (REST and SSE, WORKER_EMBEDDED=false) and one
- * job-matcher, all on this machine's cores, against the real Redis.
+ * Processes: the orchestrator (this one: seeding through the library's store,
+ * enqueueing, one SSE client), one gateway (SSE, WORKER_EMBEDDED=false) and
+ * one job-matcher, all on this machine's cores, against the real Redis.
  */
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
@@ -16,11 +16,12 @@ import { monotonicUs } from './fanout/bench-message';
 import { openSseStream, type SseStream } from './fanout/sse-stream';
 import { ProgressBar } from './progress-bar';
 import { matchingTable, renderText } from './report/rows';
-import { deletePrefix, installCleanup, inParallel, percentile, redisUrl, requestJson, startApp, userToken } from './support';
+import { openSavedSearchSeeder, type SavedSearchSeeder } from './saved-search-seeder';
+import { deletePrefix, installCleanup, percentile, redisUrl, startApp, userToken } from './support';
 
 export interface MatchingPlan {
-  readonly smallSearches: number;
-  readonly largeSearches: number;
+  /** Saved searches at each measured size, smallest first: the first are relevant, the rest noise. */
+  readonly sizes: readonly number[];
   /** Postings enqueued at once per size, for postings per second. */
   readonly burstPostings: number;
   /** Postings enqueued one by one at `pacedRate` per size, for enqueue-to-SSE latency. */
@@ -29,9 +30,12 @@ export interface MatchingPlan {
 }
 
 export const MATCHING_PLANS: Record<'quick' | 'full', MatchingPlan> = {
-  quick: { smallSearches: 1_000, largeSearches: 10_000, burstPostings: 500, pacedPostings: 60, pacedRate: 20 },
-  full: { smallSearches: 10_000, largeSearches: 100_000, burstPostings: 2_000, pacedPostings: 400, pacedRate: 20 },
+  quick: { sizes: [1_000, 10_000], burstPostings: 500, pacedPostings: 200, pacedRate: 100 },
+  full: { sizes: [10_000, 100_000, 1_000_000], burstPostings: 2_000, pacedPostings: 1_000, pacedRate: 100 },
 };
+
+/** Saved searches the store takes per second here, only to weigh the progress bar. */
+export const ASSUMED_SEEDS_PER_SECOND = 10_000;
 
 export interface MatchingRow {
   readonly savedSearches: number;
@@ -53,7 +57,7 @@ export interface MatchingRow {
 export interface MatchingResult {
   readonly plan: MatchingPlan;
   readonly rows: MatchingRow[];
-  /** Postings per second at the larger size over the smaller one. */
+  /** Postings per second at the largest size over the smallest. */
   readonly ratio: number;
 }
 
@@ -61,7 +65,8 @@ const VOCABULARY = 3000;
 /** A word every posting carries (as a tag) and only the probe user searches for. */
 const PROBE_WORD = 'benchprobe';
 const PROBE_USER = 'bench-probe-user';
-const SEED_CONCURRENCY = 64;
+/** Noise searches per user: the store's per-user cap, so a million searches are 10,000 users' keys, not a million. */
+const NOISE_PER_USER = 100;
 /**
  * Idle time before each size is measured, after its seeding. Measured without it
  * (quick plan, six runs): the first size ran 17-56% slower than the second, and
@@ -92,8 +97,8 @@ function postingContent() {
 }
 
 /**
- * The postings of both sizes: the same texts, under ids of each phase. Both
- * sizes then match exactly the same postings against the same relevant
+ * The postings of every size: the same texts, under ids of each phase. Every
+ * size then matches exactly the same postings against the same relevant
  * searches, and only the number of saved searches differs.
  */
 interface PostingTexts {
@@ -103,17 +108,15 @@ interface PostingTexts {
 
 const withIds = (texts: ReturnType<typeof postingContent>[], prefix: string): Posting[] => texts.map((text, i) => ({ ...text, id: `${prefix}-${i}` }));
 
-async function saveSearch(port: number, userId: string, body: object): Promise<void> {
-  const response = await requestJson(port, 'POST', '/api/saved-searches', body, { Authorization: `Bearer ${userToken(userId)}` });
-  if (response.status !== 201) throw new Error(`saved search: ${response.status} ${response.body}`);
-}
-
-async function seedSearches(port: number, from: number, to: number, vocabulary: string, bar: ProgressBar): Promise<void> {
-  let done = 0;
-  await inParallel(to - from, SEED_CONCURRENCY, async (i) => {
-    await saveSearch(port, `bench-user-${from + i}`, search(vocabulary));
-    if (++done % 250 === 0) bar.update(done / (to - from), `seeding saved searches ${(from + done).toLocaleString('en-US')}/${to.toLocaleString('en-US')}`);
-  });
+/** Saved searches from `from` up to `to`: relevant ones (one per user) below `relevant`, noise above. */
+async function seedSearches(seeder: SavedSearchSeeder, from: number, to: number, relevant: number, bar: ProgressBar): Promise<void> {
+  const at = (i: number) => from + i;
+  await seeder.seed(
+    to - from,
+    (i) => (at(i) < relevant ? `bench-user-${at(i)}` : `bench-noise-${Math.floor(at(i) / NOISE_PER_USER)}`),
+    (i) => search(at(i) < relevant ? 'w' : 'noise'),
+    (done) => bar.update(done / (to - from), `seeding saved searches ${(from + done).toLocaleString('en-US')}/${to.toLocaleString('en-US')}`),
+  );
 }
 
 /** Job-match arrivals on the probe user's stream, by posting id (µs, monotonic). */
@@ -133,7 +136,7 @@ function watchJobMatches(port: number): Promise<{ arrivals: Map<string, number>;
   });
 }
 
-async function waitForJobs(queue: Queue, count: number, finishedBefore: number, onTick: (done: number) => void): Promise<void> {
+export async function waitForJobs(queue: Queue, count: number, finishedBefore: number, onTick: (done: number) => void): Promise<void> {
   let last = -1;
   let lastMove = Date.now();
   for (;;) {
@@ -147,12 +150,12 @@ async function waitForJobs(queue: Queue, count: number, finishedBefore: number, 
   }
 }
 
-async function finishedCount(queue: Queue): Promise<number> {
+export async function finishedCount(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts('completed', 'failed');
   return (counts.completed ?? 0) + (counts.failed ?? 0);
 }
 
-async function enqueueAll(queue: Queue, postings: Posting[]): Promise<void> {
+export async function enqueueAll(queue: Queue, postings: readonly { id: string }[]): Promise<void> {
   const jobs = postings.map((data) => ({ name: 'posting', data, opts: { jobId: data.id } }));
   for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
 }
@@ -214,36 +217,49 @@ async function measure(queue: Queue, arrivals: Map<string, number>, texts: Posti
   };
 }
 
+const measureSeconds = (plan: MatchingPlan) => SETTLE_MS / 1000 + (3 * plan.burstPostings) / 200 + plan.pacedPostings / plan.pacedRate;
+const seedSeconds = (from: number, to: number) => (to - from) / ASSUMED_SEEDS_PER_SECOND;
+
+/** Expected seconds of the matching phase, to weigh the progress bar. */
+export function matchingSeconds(plan: MatchingPlan): number {
+  return 3 + seedSeconds(0, plan.sizes[plan.sizes.length - 1]) + plan.sizes.length * measureSeconds(plan);
+}
+
 /** Runs the matching benchmark on its own gateway and job-matcher, under `prefix` (deleted at the end). */
-export async function runMatching(plan: MatchingPlan, prefix: string, bar: ProgressBar, weights: { seedSmall: number; seedLarge: number; measure: number }): Promise<MatchingResult> {
+export async function runMatching(plan: MatchingPlan, prefix: string, bar: ProgressBar): Promise<MatchingResult> {
   const env = { WORKER_EMBEDDED: 'false', NODE_ENV: 'production' };
-  bar.begin('matching: starting gateway and job-matcher', weights.seedSmall);
+  bar.begin('matching: starting gateway and job-matcher', 3);
   const gateway = await startApp('gateway', prefix, env);
   const worker = await startApp('job-matcher', prefix, env);
+  const seeder = await openSavedSearchSeeder(prefix);
   const queue = new Queue('job-postings', { connection: { url: redisUrl }, prefix });
   let stream: SseStream | null = null;
   try {
-    const port = gateway.port as number;
-    await saveSearch(port, PROBE_USER, { keywords: [PROBE_WORD] });
-    const watch = await watchJobMatches(port);
+    await seeder.seed(1, () => PROBE_USER, () => ({ keywords: [PROBE_WORD] }));
+    const watch = await watchJobMatches(gateway.port as number);
     stream = watch.stream;
-    await seedSearches(port, 1, plan.smallSearches, 'w', bar);
-    bar.begin(`matching: ${plan.smallSearches.toLocaleString('en-US')} saved searches`, weights.measure);
     const texts: PostingTexts = {
       burst: Array.from({ length: plan.burstPostings }, postingContent),
       paced: Array.from({ length: plan.pacedPostings }, postingContent),
     };
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const small = await measure(queue, watch.arrivals, texts, 'a', plan.smallSearches, plan, bar);
-    bar.begin(`matching: seeding up to ${plan.largeSearches.toLocaleString('en-US')} saved searches`, weights.seedLarge);
-    await seedSearches(port, plan.smallSearches, plan.largeSearches, 'noise', bar);
-    bar.begin(`matching: ${plan.largeSearches.toLocaleString('en-US')} saved searches`, weights.measure);
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const large = await measure(queue, watch.arrivals, texts, 'b', plan.largeSearches, plan, bar);
-    return { plan, rows: [small, large], ratio: Math.round((large.postingsPerSecond / small.postingsPerSecond) * 100) / 100 };
+    const rows: MatchingRow[] = [];
+    // The probe user's search counts as the first.
+    let seeded = 1;
+    for (const [i, size] of plan.sizes.entries()) {
+      const label = size.toLocaleString('en-US');
+      bar.begin(`matching: seeding up to ${label} saved searches`, seedSeconds(seeded, size));
+      await seedSearches(seeder, seeded, size, plan.sizes[0], bar);
+      seeded = size;
+      bar.begin(`matching: ${label} saved searches`, measureSeconds(plan));
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      rows.push(await measure(queue, watch.arrivals, texts, `s${i}`, size, plan, bar));
+    }
+    const ratio = rows[rows.length - 1].postingsPerSecond / rows[0].postingsPerSecond;
+    return { plan, rows, ratio: Math.round(ratio * 100) / 100 };
   } finally {
     stream?.close();
     await queue.close();
+    await seeder.close();
     await worker.stop();
     await gateway.stop();
     await deletePrefix(prefix);
@@ -256,9 +272,8 @@ if (require.main === module) {
   const plan = MATCHING_PLANS[process.argv.includes('--full') ? 'full' : 'quick'];
   const prefix = `rtg-bench-${randomBytes(3).toString('hex')}-matching`;
   installCleanup(() => deletePrefix(prefix));
-  const weights = { seedSmall: 3 + plan.smallSearches / 1500, seedLarge: (plan.largeSearches - plan.smallSearches) / 1500, measure: SETTLE_MS / 1000 + (3 * plan.burstPostings) / 200 + plan.pacedPostings / plan.pacedRate };
-  const bar = new ProgressBar(weights.seedSmall + weights.seedLarge + 2 * weights.measure);
-  runMatching(plan, prefix, bar, weights).then(
+  const bar = new ProgressBar(matchingSeconds(plan));
+  runMatching(plan, prefix, bar).then(
     (result) => {
       bar.finish();
       console.log(renderText(matchingTable(result)));

@@ -1,5 +1,7 @@
 import type { CellPlan, CellResult } from './fanout/fanout-cell';
 import type { MatchingResult } from './matching';
+import type { PublishingResult } from './publishing';
+import type { StormResult } from './storm/storm';
 import type { TargetResult } from './report/targets';
 
 export interface MachineInfo {
@@ -22,6 +24,9 @@ export interface RunResult {
   readonly plans: readonly CellPlan[];
   readonly fanout: readonly CellResult[];
   readonly matching: MatchingResult | null;
+  /** Absent from results saved before the publishing phase existed. */
+  readonly publishing?: PublishingResult | null;
+  readonly storm?: StormResult | null;
   readonly targets: readonly TargetResult[];
   /** Cells that failed (system, N, error), so that a gap in the table has its reason. */
   readonly failures: readonly { system: string; connections: number; error: string }[];

@@ -1,6 +1,7 @@
 /*
- * `npm run bench`: the load benchmarks, quick (N=1,000, a reduced matching
- * phase; under 3 minutes with the build) or `-- --full` (the whole matrix).
+ * `npm run bench`: the load benchmarks, quick (N=1,000, a smaller storm,
+ * matching and publishing; a few minutes with the build) or `-- --full` (the
+ * whole matrix).
  *
  * Processes: this orchestrator (publisher, progress, report), one server under
  * test at a time (the built gateway or a reference), two load-client
@@ -11,7 +12,7 @@
  * --render=<results.json> (only regenerate docs/benchmarks.* from saved results),
  * --profile (every server runs with --cpu-prof into bench/results/profiles/, and
  * the CPU of its connect phase is printed by package), and for development
- * --no-matching, --systems=<id,...>, --connections=<n,...>.
+ * --no-matching, --no-publishing, --no-storm, --systems=<id,...>, --connections=<n,...>.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,11 +22,13 @@ import Redis from 'ioredis';
 import { compileFanout } from './fanout/compile';
 import { estimateSeconds, runCell, type CellPlan, type CellResult } from './fanout/fanout-cell';
 import { SYSTEMS } from './fanout/systems';
-import { MATCHING_PLANS, runMatching, type MatchingResult } from './matching';
+import { MATCHING_PLANS, matchingSeconds, runMatching, type MatchingResult } from './matching';
+import { PUBLISHING_PLANS, publishingSeconds, runPublishing, type PublishingResult } from './publishing';
+import { runStorm, STORM_PLANS, stormSeconds, type StormResult } from './storm/storm';
 import { ProgressBar } from './progress-bar';
 import { renderBenchmarksMarkdown } from './report/markdown';
 import { renderChartSvg } from './report/chart';
-import { fanoutTable, matchingTable, renderText } from './report/rows';
+import { fanoutTable, matchingTable, publishingTable, renderText, stormTable } from './report/rows';
 import { evaluateTargets } from './report/targets';
 import type { MachineInfo, RunResult } from './run-result';
 import { deletePrefix, installCleanup, redisUrl, root } from './support';
@@ -118,17 +121,19 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
   const plans = connectionCounts.map(plan);
   const withMatching = !args.includes('--no-matching');
   const matchingPlan = MATCHING_PLANS[full ? 'full' : 'quick'];
-  const matchingWeights = {
-    seedSmall: 3 + matchingPlan.smallSearches / 1500,
-    seedLarge: (matchingPlan.largeSearches - matchingPlan.smallSearches) / 1500,
-    measure: 10 + (3 * matchingPlan.burstPostings) / 200 + matchingPlan.pacedPostings / matchingPlan.pacedRate + 2,
-  };
+  const withPublishing = !args.includes('--no-publishing');
+  const publishingPlan = PUBLISHING_PLANS[full ? 'full' : 'quick'];
+  const withStorm = !args.includes('--no-storm');
+  const stormPlan = STORM_PLANS[full ? 'full' : 'quick'];
   const totalWeight =
     plans.reduce((sum, p) => sum + systems.length * estimateSeconds(p), 0) +
-    (withMatching ? matchingWeights.seedSmall + matchingWeights.seedLarge + 2 * matchingWeights.measure : 0);
+    (withMatching ? matchingSeconds(matchingPlan) : 0) +
+    (withPublishing ? publishingSeconds(publishingPlan) : 0) +
+    (withStorm ? stormSeconds(stormPlan) : 0);
+  const profileDir = profile ? path.join(root, 'bench/results/profiles', runId) : undefined;
 
   process.stderr.write(
-    `realtime-gateway benchmarks, ${full ? 'full matrix' : 'quick (N=1,000 only, reduced matching; --full for the whole matrix)'}\n` +
+    `realtime-gateway benchmarks, ${full ? 'full matrix' : 'quick (N=1,000 only, smaller storm, matching and publishing; --full for the whole matrix)'}\n` +
       `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverageAtStart}\n` +
       `Load clients (2 processes), the server under test, the publisher and Redis all share these ${machine.cores} cores: ` +
       `every figure is bounded by that, and the ratios compare systems measured the same way in this run.\n`,
@@ -141,7 +146,6 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
     for (const system of systems) {
       const stepLabel = `${system.label}, N=${cellPlan.connections.toLocaleString('en-US')}`;
       try {
-        const profileDir = profile ? path.join(root, 'bench/results/profiles', runId) : undefined;
         const cell = await runCell(system, cellPlan, { script, redisPrefix: newPrefix(`${system.id}-${cellPlan.connections}`), bar, stepLabel, profileDir });
         fanout.push(cell);
         bar.log(
@@ -169,10 +173,28 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
   let matching: MatchingResult | null = null;
   if (withMatching) {
     try {
-      matching = await runMatching(matchingPlan, newPrefix('matching'), bar, matchingWeights);
+      matching = await runMatching(matchingPlan, newPrefix('matching'), bar);
     } catch (error) {
       failures.push({ system: 'matching', connections: 0, error: (error as Error).message });
       bar.log(`matching: FAILED: ${(error as Error).message}`);
+    }
+  }
+  let publishing: PublishingResult | null = null;
+  if (withPublishing) {
+    try {
+      publishing = await runPublishing(publishingPlan, newPrefix('publishing'), bar, profileDir && path.join(profileDir, 'publishing'));
+    } catch (error) {
+      failures.push({ system: 'publishing', connections: 0, error: (error as Error).message });
+      bar.log(`publishing: FAILED: ${(error as Error).message}`);
+    }
+  }
+  let storm: StormResult | null = null;
+  if (withStorm) {
+    try {
+      storm = await runStorm(stormPlan, newPrefix('storm'), bar);
+    } catch (error) {
+      failures.push({ system: 'storm', connections: 0, error: (error as Error).message });
+      bar.log(`reconnect storm: FAILED: ${(error as Error).message}`);
     }
   }
   bar.finish();
@@ -185,7 +207,9 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
     plans,
     fanout,
     matching,
-    targets: evaluateTargets(fanout, matching, !full),
+    publishing,
+    storm,
+    targets: evaluateTargets({ cells: fanout, matching, publishing, storm }, !full),
     failures,
   };
 
@@ -216,10 +240,18 @@ function printReport(result: RunResult): void {
   if (result.matching) {
     const plan = result.matching.plan;
     console.log(
-      `\nMatching${result.mode === 'quick' ? ` (reduced: ${plan.smallSearches.toLocaleString('en-US')} and ${plan.largeSearches.toLocaleString('en-US')} saved searches instead of 10,000 and 100,000)` : ''}: ` +
+      `\nMatching${result.mode === 'quick' ? ` (reduced: ${plan.sizes.map((size) => size.toLocaleString('en-US')).join(', ')} saved searches instead of 10,000, 100,000 and 1,000,000)` : ''}: ` +
         `${plan.burstPostings} postings at once per size for postings/s; ${plan.pacedPostings} at ${plan.pacedRate}/s for enqueue → SSE latency`,
     );
     console.log(renderText(matchingTable(result.matching)));
+  }
+  if (result.publishing) {
+    console.log('\nPublishing job-matches: notifications stored and published per second, against the append script pipelined');
+    console.log(renderText(publishingTable(result.publishing)));
+  }
+  if (result.storm) {
+    console.log('\nReconnect storm: gateway A gets SIGTERM with every client on it, behind nginx');
+    console.log(renderText(stormTable(result.storm)));
   }
   console.log('\nTargets');
   for (const target of result.targets) {

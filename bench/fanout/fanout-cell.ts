@@ -32,7 +32,13 @@ export interface CellResult {
   readonly transport: System['transport'];
   readonly label: string;
   readonly connections: number;
-  readonly connect: { opened: number; failed: number; seconds: number; perSecond: number; firstErrors: string[] };
+  readonly connect: ConnectFigures;
+  /**
+   * Connecting N distinct users, one connection each (each a position read and, for the gateway,
+   * a subscription of its own), after the other phases and once the first N have closed; absent
+   * for the topic rows, whose first connect already is N users.
+   */
+  readonly connectUsers?: ConnectFigures;
   readonly memory: { rssBeforeBytes: number; rssAfterBytes: number; rssPerConnectionBytes: number; heapPerConnectionBytes: number; externalPerConnectionBytes: number };
   readonly latency: PhaseFigures & { rate: number };
   /**
@@ -46,6 +52,14 @@ export interface CellResult {
   readonly clientRssBytes: number;
   /** With --profile: the server's CPU profile, and where its CPU went while the connections opened. */
   readonly profile?: { file: string; connect: ProfileSummary };
+}
+
+export interface ConnectFigures {
+  readonly opened: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly firstErrors: string[];
 }
 
 export interface CellContext {
@@ -66,7 +80,7 @@ const ASSUMED_DELIVERIES_PER_SECOND = 100_000;
 
 /** Expected seconds of a cell, to weigh the progress bar. */
 export function estimateSeconds(plan: CellPlan): number {
-  return 6 + plan.connections / 1500 + plan.latencySeconds + (plan.saturationRounds * plan.saturationMessages * plan.connections) / ASSUMED_DELIVERIES_PER_SECOND;
+  return 8 + (2 * plan.connections) / 1500 + plan.latencySeconds + (plan.saturationRounds * plan.saturationMessages * plan.connections) / ASSUMED_DELIVERIES_PER_SECOND;
 }
 
 function environment(system: System, prefix: string): Record<string, string> {
@@ -81,6 +95,16 @@ function environment(system: System, prefix: string): Record<string, string> {
     MAX_CONNECTIONS_PER_USER: '100000',
     MAX_CONNECTIONS_PER_INSTANCE: '100000',
     PUBLIC_TOPICS: BENCH_TOPIC,
+  };
+}
+
+function figures(connect: { opened: number; failed: number; seconds: number; firstErrors: string[] }): ConnectFigures {
+  return {
+    opened: connect.opened,
+    failed: connect.failed,
+    seconds: Math.round(connect.seconds * 1000) / 1000,
+    perSecond: Math.round(connect.opened / connect.seconds),
+    firstErrors: connect.firstErrors,
   };
 }
 
@@ -138,7 +162,7 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
     );
 
     const saturationFrom = latencyFrom + plan.latencySeconds;
-    const roundSpan = (weight - saturationFrom - 1) / plan.saturationRounds;
+    const roundSpan = (weight - saturationFrom - 3 - connectSpan) / plan.saturationRounds;
     const rounds: Awaited<ReturnType<typeof saturationPhase>>[] = [];
     for (let round = 0; round < plan.saturationRounds; round++) {
       rounds.push(
@@ -151,18 +175,22 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
     const sum = (key: 'losses' | 'duplicates' | 'publishFailures') => rounds.reduce((total, round) => total + round[key], 0);
 
     const usage = await clients.usage();
+
+    let connectUsers: ConnectFigures | undefined;
+    if (system.audience === 'one-user') {
+      stage(weight - 3 - connectSpan, connectSpan, 0, `connecting ${n.toLocaleString('en-US')} distinct users`);
+      await clients.closeConnections();
+      await sleep(SETTLE_MS);
+      const users = await clients.connect(system.transport, server.port, Array.from({ length: n }, (_, i) => userToken(`bench-device-user-${i}`)), plan.connectConcurrency);
+      connectUsers = figures(users);
+    }
     result = {
       system: system.id,
       transport: system.transport,
       label: system.label,
       connections: n,
-      connect: {
-        opened: connect.opened,
-        failed: connect.failed,
-        seconds: Math.round(connect.seconds * 1000) / 1000,
-        perSecond: Math.round(connect.opened / connect.seconds),
-        firstErrors: connect.firstErrors,
-      },
+      connect: figures(connect),
+      ...(connectUsers ? { connectUsers } : {}),
       memory: {
         rssBeforeBytes: before.rss,
         rssAfterBytes: after.rss,

@@ -120,8 +120,7 @@ export class LoadClients {
     return { complete, reached };
   }
 
-  /** Opens one connection per token, the tokens shared out between the clients. */
-  /** Opens a connection per token; with `topic`, each follows it (SSE `?topics=`, Socket.IO `topic:subscribe`). */
+  /** Opens a connection per token, shared out between the clients; with `topic`, each follows it (SSE `?topics=`, Socket.IO `topic:subscribe`). */
   async connect(transport: Transport, port: number, tokens: string[], concurrency: number, topic: string | null = null): Promise<MergedConnect> {
     const total = tokens.length;
     const shares = this.clients.map((_, i) => Math.floor(total / this.clients.length) + (i < total % this.clients.length ? 1 : 0));

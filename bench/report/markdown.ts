@@ -1,5 +1,5 @@
 import type { RunResult } from '../run-result';
-import { fanoutTable, int, matchingTable, renderMarkdown } from './rows';
+import { fanoutTable, int, matchingTable, publishingTable, renderMarkdown, stormTable } from './rows';
 
 const duration = (seconds: number) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
 const verdict = (met: boolean | null) => (met === null ? 'n/a (figure missing)' : met ? 'met' : '**missed**');
@@ -48,7 +48,9 @@ export function renderBenchmarksMarkdown(result: RunResult): string {
     '  200 handshakes in flight. Each connection carries a token of its own (one user, N devices), so the gateway verifies N',
     '  JWTs (it remembers verified tokens, so a shared token would be checked once); the references verify nothing. The',
     '  gateway reads the position of the one user once per batch of opens that reach it in one turn of its event loop, as it',
-    '  would for one user\'s tabs coming back together; N distinct users would cost one position script each (pipelined).',
+    '  would for one user\'s tabs coming back together. **connect/s N users**: the same, for N distinct users with one',
+    '  connection each (each a position read of its own, pipelined, and a subscription of its own), measured after the other',
+    '  phases once the first N connections have closed (the topic rows\' first connect already is N users).',
     '- **Idle RSS per connection**: (RSS after N idle connections − RSS before any), each after two full GCs, divided by N',
     '  (the target\'s measure). "heap/conn" is the same difference of V8\'s used heap: RSS also holds sockets\' native memory,',
     '  and it can grow less than the heap in a process whose heap had resident free space (the gateway\'s, after its start-up).',
@@ -89,16 +91,58 @@ export function renderBenchmarksMarkdown(result: RunResult): string {
     lines.push(
       '## Matching',
       '',
-      `A gateway (REST and SSE) and a separate job-matcher process, with ${int(plan.smallSearches)} and then ${int(plan.largeSearches)}`,
-      'saved searches (the extra ones use words no posting contains, so the matches stay the same). **postings/s**:',
-      `${int(plan.burstPostings)} postings enqueued at once (BullMQ), divided by the time to the last completion, after the same texts`,
-      'were matched twice under other ids (warm-up: processes warm, every user the burst notifies has a stream) and after 10 s idle',
-      'following the seeding (without it the first size measured up to 1.5× slower, whatever its size). Both sizes match the very',
-      `same posting texts. **SSE p50/p99**: ${int(plan.pacedPostings)} postings`,
+      `A gateway (SSE) and a separate job-matcher process, with ${result.matching.rows.map((row) => int(row.savedSearches)).join(', then ')} saved searches, seeded`,
+      'through the library\'s store (the writes of `POST /api/saved-searches`, many in flight), not over HTTP. The searches added',
+      'after the first size use words no posting contains, 100 per user (the per-user cap), so the matches stay the same.',
+      `**postings/s**: ${int(plan.burstPostings)} postings enqueued at once (BullMQ), divided by the time to the last completion, after`,
+      'the same texts were matched twice under other ids (warm-up: processes warm, every user the burst notifies has a stream) and',
+      'after 10 s idle following the seeding (without it the first size measured up to 1.5× slower, whatever its size). Every size',
+      `matches the very same posting texts. **SSE p50/p99**: ${int(plan.pacedPostings)} postings`,
       `enqueued one at a time at ${plan.pacedRate}/s, from the enqueue to the \`job-match\` on an SSE stream of a user whose search matches`,
       'every posting. "burst p50/p99" is enqueue → job completed during the burst, i.e. mostly time waiting in the queue.',
       '',
       renderMarkdown(matchingTable(result.matching)),
+      '',
+    );
+  }
+  if (result.publishing) {
+    const { plan } = result.publishing;
+    lines.push(
+      '## Publishing',
+      '',
+      `Job-match notifications stored and published per second. Each publisher sends ${int(plan.postings)} job-matches to each of`,
+      `${int(plan.users)} users (${int(plan.postings * plan.users)} in all), with the idempotency key and inbox the product uses, after an`,
+      'unmeasured warm-up that creates every user\'s keys; each uses users of its own. The **baseline** is the limit of this design',
+      'on this Redis: the append script itself, with the keys and arguments `NotificationStore.append` sends, pipelined from one',
+      'ioredis client as fast as Redis takes it (the fastest pipeline size of a short trial). The **job-matcher** is one',
+      '`dist/apps/job-matcher` process matching postings that every user\'s saved search matches (first enqueue → last',
+      'completion). The **batch** row posts the same job-matches to a gateway, 1,000 items per request.',
+      '',
+      renderMarkdown(publishingTable(result.publishing)),
+      '',
+    );
+  }
+  if (result.storm) {
+    const { plan } = result.storm;
+    lines.push(
+      '## Reconnect storm',
+      '',
+      `nginx with the repo's config (\`deploy/nginx/gateway.conf.template\`, rendered by \`scripts/fleet.ts\`) in front of gateways A and B.`,
+      `${int(plan.users)} users hold ${int(plan.ssePerUser)} SSE streams and ${int(plan.socketsPerUser)} WebSocket sockets each, all on A (B is down while they`,
+      `connect). A publisher sends ${plan.rate} notifications/s through nginx, round-robin over the users (each user one every`,
+      `${(plan.users / plan.rate).toFixed(1)} s), and retries a failed publish with its idempotency key. After ${plan.unloadedSeconds} s, A gets SIGTERM: it drains`,
+      'in waves (`DRAIN_PERCENT_PER_SECOND`, default 25) and exits. Each client comes back by itself, as a real one does: an SSE',
+      'stream after the last `retry:` the gateway sent it (3–6 s, spread) with `Last-Event-ID`, a socket through socket.io-client\'s',
+      'reconnection with `auth.lastEventId`. **last reopened**: signal → the last client open again on B. **last resumed**: signal →',
+      'the last client open again and holding a notification published after the signal. **lost/dup**: per connection, every',
+      'notification of its user answered 202 and not received, or received twice. **p50/p99 before·during**: publish → receipt,',
+      'over every receipt of notifications published in the steady state before the signal (less its first 2 s), and of those',
+      'published from the signal until the last client resumed that found their connection open (the live path under the',
+      'storm\'s load). **caught up**: those published while their connection was away (sent away, waiting its `retry:`,',
+      'reconnecting), received by replay once it was back (receipts in brackets): bounded by how long a client is away, which',
+      'the drain spreads out on purpose.',
+      '',
+      renderMarkdown(stormTable(result.storm)),
       '',
     );
   }
@@ -112,8 +156,8 @@ export function renderBenchmarksMarkdown(result: RunResult): string {
     '## Running it',
     '',
     '```sh',
-    'npm run bench              # quick: N=1,000 for every system, reduced matching; under 3 minutes with the build',
-    'npm run bench -- --full    # the whole matrix: N=1,000, 5,000 and 10,000; 10,000 and 100,000 saved searches',
+    'npm run bench              # quick: N=1,000 for every system, a smaller storm, matching and publishing; a few minutes',
+    'npm run bench -- --full    # the whole matrix: N=1,000, 5,000 and 10,000; 10,000 to 1,000,000 saved searches',
     '```',
     '',
     'Both build first, find Redis as `npm test` does, use a Redis key prefix of their own (`rtg-bench-<run>-*`, deleted at the',

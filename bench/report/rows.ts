@@ -1,6 +1,8 @@
 import type { CellResult } from '../fanout/fanout-cell';
 import { baselineOf, SYSTEMS, TRANSPORT_LABELS } from '../fanout/systems';
 import type { MatchingResult } from '../matching';
+import type { PublishingResult } from '../publishing';
+import type { StormResult } from '../storm/storm';
 import { ratio } from './targets';
 
 /** One table, as text cells: the terminal and the Markdown renderers share it. */
@@ -20,8 +22,8 @@ const times = (value: number | null) => (value === null ? '' : ` ${value.toFixed
  * the bare baseline of the same transport (the baseline's own rows show 1.00×).
  */
 export function fanoutTable(cells: readonly CellResult[]): TextTable {
-  const header = ['transport', 'N', 'system', 'connect/s', 'idle RSS/conn', 'heap/conn', 'deliveries/s', 'vs better-sse', 'p50 ms', 'p99 ms', 'p99 last rcv', 'lost/dup/drop/fail', 'CPU srv·cli'];
-  const numeric = [false, true, false, true, true, true, true, true, true, true, true, true, true];
+  const header = ['transport', 'N', 'system', 'connect/s', 'connect/s N users', 'idle RSS/conn', 'heap/conn', 'deliveries/s', 'vs better-sse', 'p50 ms', 'p99 ms', 'p99 last rcv', 'lost/dup/drop/fail', 'CPU srv·cli'];
+  const numeric = [false, true, false, true, true, true, true, true, true, true, true, true, true, true];
   const rows: string[][] = [];
   const ns = [...new Set(cells.map((cell) => cell.connections))].sort((a, b) => a - b);
   for (const n of ns) {
@@ -37,6 +39,7 @@ export function fanoutTable(cells: readonly CellResult[]): TextTable {
         int(n),
         system.label,
         `${int(cell.connect.perSecond)}${times(ratio(cell.connect.perSecond, base?.connect.perSecond))}`,
+        cell.connectUsers ? `${int(cell.connectUsers.perSecond)}${times(ratio(cell.connectUsers.perSecond, base?.connectUsers?.perSecond))}` : '',
         `${fixed(cell.memory.rssPerConnectionBytes / 1024, 1)} KB${times(ratio(cell.memory.rssPerConnectionBytes, base?.memory.rssPerConnectionBytes))}`,
         `${fixed(cell.memory.heapPerConnectionBytes / 1024, 1)} KB`,
         `${int(cell.saturation.deliveriesPerSecond)}${times(ratio(cell.saturation.deliveriesPerSecond, base?.saturation.deliveriesPerSecond))}`,
@@ -69,6 +72,44 @@ export function matchingTable(matching: MatchingResult): TextTable {
       int(row.candidatesPerPosting),
       fixed(row.notificationsPerPosting, 1),
     ]),
+  };
+}
+
+export function publishingTable(publishing: PublishingResult): TextTable {
+  return {
+    header: ['publisher', 'job-matches', 'seconds', 'job-matches/s', 'vs baseline', 'how'],
+    numeric: [false, true, true, true, true, false],
+    rows: [publishing.baseline, publishing.worker, publishing.batch].map((row) => [
+      row.label,
+      int(row.notifications),
+      fixed(row.seconds, 2),
+      int(row.perSecond),
+      row.ratio === null ? '1.00×' : `${row.ratio.toFixed(2)}×`,
+      row.detail,
+    ]),
+  };
+}
+
+export function stormTable(storm: StormResult): TextTable {
+  return {
+    header: ['clients on A', 'published', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed', 'resets', 'failed reopens', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
+    numeric: [false, true, true, true, true, true, true, true, true, true, true, true],
+    rows: [
+      [
+        `${int(storm.streams)} SSE + ${int(storm.sockets)} Socket.IO`,
+        `${int(storm.published)} at ${storm.plan.rate}/s`,
+        `${fixed(storm.lastReopenSeconds, 2)} s`,
+        `${fixed(storm.lastResumedSeconds, 2)} s`,
+        `${fixed(storm.gatewayExitSeconds, 2)} s`,
+        `${storm.lost}/${storm.duplicated}/${storm.notResumed}`,
+        int(storm.resets),
+        int(storm.failedReopens),
+        `${fixed(storm.unloaded.p50Ms, 1)}·${fixed(storm.storm.p50Ms, 1)}`,
+        `${fixed(storm.unloaded.p99Ms, 1)}·${fixed(storm.storm.p99Ms, 1)}`,
+        `${storm.p99Ratio.toFixed(2)}×`,
+        `${fixed(storm.caughtUp.p50Ms, 0)}·${fixed(storm.caughtUp.p99Ms, 0)} (${int(storm.caughtUp.receipts)})`,
+      ],
+    ],
   };
 }
 
