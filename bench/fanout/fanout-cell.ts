@@ -51,7 +51,7 @@ export interface CellResult {
   readonly publishErrors: string[];
   readonly clientRssBytes: number;
   /** With --profile: the server's CPU profile, and where its CPU went while the connections opened. */
-  readonly profile?: { file: string; connect: ProfileSummary };
+  readonly profile?: { file: string; connectWindowUs: [number, number]; connect: ProfileSummary };
 }
 
 export interface ConnectFigures {
@@ -222,7 +222,7 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
   const profile = profileDir && fs.existsSync(profileDir) ? fs.readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile')) : undefined;
   if (profileDir && profile) {
     const file = path.join(profileDir, profile);
-    result = { ...result, profile: { file: path.relative(root, file), connect: summarizeProfile(file, connectWindow[0], connectWindow[1]) } };
+    result = { ...result, profile: { file: path.relative(root, file), connectWindowUs: connectWindow, connect: summarizeProfile(file, connectWindow[0], connectWindow[1]) } };
   }
   return result;
 }

@@ -40,6 +40,9 @@ export interface HistoryPage extends StreamPosition {
 }
 
 type PositionReply = [string, string, ...(number | string)[]];
+
+/** How long position reads wait for others to share their round trip: what a stream's open waits at most for it. */
+const POSITION_BATCH_MS = 1;
 type StreamEntry = [string, string[]];
 
 type ScriptedRedis = RedisConnections['command'] & {
@@ -168,10 +171,12 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Every stream and socket reads its position as it opens. The reads asked
-   * for in one turn of the event loop go to Redis as one pipeline: on loopback
-   * a write to Redis costs its sender the whole TCP round of the kernel (about
-   * a quarter of the CPU of opening a stream, measured), and a reconnect storm
-   * asks for thousands at once. A user asked for several times in one batch
+   * for within POSITION_BATCH_MS go to Redis as one pipeline: on loopback a
+   * write to Redis costs its sender the whole TCP round of the kernel, and a
+   * reconnect storm asks for thousands at once. One turn of the event loop
+   * held one or two opens of a storm (a read was ~180 µs of the ~840 µs of
+   * CPU an open cost, profiled); a millisecond holds several, and opens went
+   * up by a third (issue 18). A user asked for several times in one batch
    * (tabs and devices coming back together) is read once: every request was
    * made after its feed subscribed, so a read made after all of them is a
    * valid starting point for each. `cursor` asks whether the history holds it.
@@ -179,7 +184,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
    */
   position(stream: FeedStream, cursor: string | null = null): Promise<OpeningPosition> {
     return new Promise((resolve, reject) => {
-      if (this.pendingPositions.push({ stream, cursor, resolve, reject }) === 1) setImmediate(this.readPendingPositions);
+      if (this.pendingPositions.push({ stream, cursor, resolve, reject }) === 1) setTimeout(this.readPendingPositions, POSITION_BATCH_MS);
     });
   }
 
