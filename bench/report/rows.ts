@@ -92,12 +92,13 @@ export function publishingTable(publishing: PublishingResult): TextTable {
 
 export function stormTable(storm: StormResult): TextTable {
   return {
-    header: ['clients on A', 'published', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed', 'resets', 'failed reopens', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
-    numeric: [false, true, true, true, true, true, true, true, true, true, true, true],
+    header: ['clients on A', 'published', 'retried publishes', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed', 'resets', 'failed reopens', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
+    numeric: [false, true, false, true, true, true, true, true, true, true, true, true, true],
     rows: [
       [
         `${int(storm.streams)} SSE + ${int(storm.sockets)} Socket.IO`,
         `${int(storm.published)} at ${storm.plan.rate}/s`,
+        Object.entries(storm.publishFailures ?? {}).map(([why, count]) => `${count}× ${why}`).join(', ') || '0',
         `${fixed(storm.lastReopenSeconds, 2)} s`,
         `${fixed(storm.lastResumedSeconds, 2)} s`,
         `${fixed(storm.gatewayExitSeconds, 2)} s`,

@@ -57,6 +57,8 @@ export interface StormResult {
   readonly gatewayExitSeconds: number;
   readonly published: number;
   readonly publishGaveUp: number;
+  /** Publish attempts that failed and were retried with their idempotency key, by status. */
+  readonly publishFailures: Record<string, number>;
   readonly lost: number;
   readonly duplicated: number;
   readonly resets: number;
@@ -135,6 +137,8 @@ class StormPublisher {
   readonly sentUs: number[] = [];
   readonly accepted: boolean[] = [];
   gaveUp = 0;
+  /** Failed attempts (each retried), by HTTP status or `error`. */
+  readonly failures: Record<string, number> = {};
   private seq = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -171,15 +175,16 @@ class StormPublisher {
       data: { stormSeq: seq, title: 'Senior Node.js engineer (realtime systems)', company: 'Acme Benchmarks GmbH' },
       idempotencyKey: `storm-${seq}`,
     };
-    const settle = (ok: boolean) => {
+    const settle = (ok: boolean, why = '') => {
       this.inFlight--;
+      if (!ok) this.failures[why] = (this.failures[why] ?? 0) + 1;
       if (ok) this.accepted[seq] = true;
       else if (attempt >= MAX_PUBLISH_ATTEMPTS) this.gaveUp++;
       else setTimeout(() => this.send(seq, attempt + 1), 100);
     };
     requestJson(this.port, 'POST', '/api/notifications', body, { 'X-API-Key': API_KEY }).then(
-      (response) => settle(response.status === 202),
-      () => settle(false),
+      (response) => settle(response.status === 202, String(response.status)),
+      () => settle(false, 'error'),
     );
   }
 }
@@ -311,6 +316,7 @@ function summarize(
     gatewayExitSeconds: seconds(at.exitUs),
     published,
     publishGaveUp: publisher.gaveUp,
+    publishFailures: publisher.failures,
     lost,
     duplicated,
     resets: reports.reduce((sum, r) => sum + r.resets, 0),
