@@ -252,6 +252,7 @@ function printReport(result: RunResult): void {
   if (result.storm) {
     console.log('\nReconnect storm: gateway A gets SIGTERM with every client on it, behind nginx');
     console.log(renderText(stormTable(result.storm)));
+    if (result.storm.nginxErrorLog) console.log(`nginx's error log of the storm: ${result.storm.nginxErrorLog}`);
   }
   console.log('\nTargets');
   for (const target of result.targets) {

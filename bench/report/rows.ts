@@ -92,7 +92,7 @@ export function publishingTable(publishing: PublishingResult): TextTable {
 
 export function stormTable(storm: StormResult): TextTable {
   return {
-    header: ['clients on A', 'published', 'retried publishes', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed', 'resets', 'failed reopens', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
+    header: ['clients on A', 'published', 'retried publishes', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed (missed by them)', 'resets', 'failed reopens', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
     numeric: [false, true, false, true, true, true, true, true, true, true, true, true, true],
     rows: [
       [
@@ -102,7 +102,7 @@ export function stormTable(storm: StormResult): TextTable {
         `${fixed(storm.lastReopenSeconds, 2)} s`,
         `${fixed(storm.lastResumedSeconds, 2)} s`,
         `${fixed(storm.gatewayExitSeconds, 2)} s`,
-        `${storm.lost}/${storm.duplicated}/${storm.notResumed}`,
+        `${storm.lost}/${storm.duplicated}/${storm.notResumed} (${storm.missedByNotResumed ?? 0})`,
         int(storm.resets),
         int(storm.failedReopens),
         `${fixed(storm.unloaded.p50Ms, 1)}·${fixed(storm.storm.p50Ms, 1)}`,

@@ -13,12 +13,13 @@
  * while their connection was away.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFleet } from '../../scripts/fleet';
 import { monotonicUs } from '../fanout/bench-message';
 import type { ProgressBar } from '../progress-bar';
-import { API_KEY, JWT_SECRET, percentile, redisUrl, requestJson, trackChild, userToken } from '../support';
+import { API_KEY, JWT_SECRET, percentile, redisUrl, requestJson, root, trackChild, userToken } from '../support';
 import { STORM_TYPE, type StormConnectionReport, type StormDevice, type StormReply, type StormRequest, type StormStatus } from './storm-protocol';
 
 export interface StormPlan {
@@ -59,8 +60,13 @@ export interface StormResult {
   readonly publishGaveUp: number;
   /** Publish attempts that failed and were retried with their idempotency key, by status. */
   readonly publishFailures: Record<string, number>;
+  /** Notifications answered 202 that a connection which did resume never received. */
   readonly lost: number;
+  /** The same, for connections that had not resumed by the deadline (they may simply not be back yet). */
+  readonly missedByNotResumed: number;
   readonly duplicated: number;
+  /** nginx's error log of the run, kept under bench/results/ (the fleet's run directory is removed). */
+  readonly nginxErrorLog: string | null;
   readonly resets: number;
   readonly failedReopens: number;
   /** Publish → receipt before the signal (every client open). */
@@ -252,13 +258,24 @@ export async function runStorm(plan: StormPlan, prefix: string, bar: ProgressBar
     const exitUs = await exited;
     await sleep(TAIL_MS);
     const reports = (await Promise.all(clients.map((client) => client.ask({ cmd: 'report' })))).flatMap((reply) => reply.report as StormConnectionReport[]);
-    return summarize(plan, reports, publisher, { publishingFromUs, signalUs, signalSeq, stormEndUs, exitUs, failedOpens, notResumed: status.connections - status.done });
+    const nginxErrorLog = keepNginxErrorLog(fleet.runDir);
+    return summarize(plan, reports, publisher, { publishingFromUs, signalUs, signalSeq, stormEndUs, exitUs, failedOpens, notResumed: status.connections - status.done, nginxErrorLog });
   } finally {
     await publisher.stop();
     await Promise.all(clients.map((client) => client.ask({ cmd: 'close' }).catch(() => undefined)));
     for (const client of clients) client.kill();
     await fleet.stop();
   }
+}
+
+/** Copies nginx's error log out of the fleet's run directory (removed when the fleet stops); its path, or null when it is empty. */
+function keepNginxErrorLog(runDir: string): string | null {
+  const source = path.join(runDir, 'error.log');
+  if (!fs.existsSync(source) || fs.statSync(source).size === 0) return null;
+  const target = path.join(root, 'bench/results/storm-nginx-error.log');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(source, target);
+  return path.relative(root, target);
 }
 
 /** Whether one open of the connection spans both instants: the notification was live for it, not replayed. */
@@ -272,12 +289,13 @@ function summarize(
   plan: StormPlan,
   reports: StormConnectionReport[],
   publisher: StormPublisher,
-  at: { publishingFromUs: number; signalUs: number; signalSeq: number; stormEndUs: number; exitUs: number; failedOpens: number; notResumed: number },
+  at: { publishingFromUs: number; signalUs: number; signalSeq: number; stormEndUs: number; exitUs: number; failedOpens: number; notResumed: number; nginxErrorLog: string | null },
 ): StormResult {
   const unloaded: number[] = [];
   const storm: number[] = [];
   const caughtUp: number[] = [];
   let lost = 0;
+  let missedByNotResumed = 0;
   let duplicated = 0;
   let lastReopenUs = at.signalUs;
   let lastResumedUs = at.signalUs;
@@ -298,7 +316,10 @@ function summarize(
         if (sentUs >= at.publishingFromUs + UNLOADED_SKIP_US) unloaded.push(latency);
       } else if (sentUs <= at.stormEndUs) (wasOpenThrough(connection, sentUs, receivedUs) ? storm : caughtUp).push(latency);
     }
-    for (let seq = connection.user; seq < publisher.accepted.length; seq += plan.users) if (publisher.accepted[seq] && !seen.has(seq)) lost++;
+    let missed = 0;
+    for (let seq = connection.user; seq < publisher.accepted.length; seq += plan.users) if (publisher.accepted[seq] && !seen.has(seq)) missed++;
+    if (connection.doneUs === null) missedByNotResumed += missed;
+    else lost += missed;
     if (connection.opens.length > 1) lastReopenUs = Math.max(lastReopenUs, connection.opens[1]);
     if (connection.doneUs !== null) lastResumedUs = Math.max(lastResumedUs, connection.doneUs);
   }
@@ -318,7 +339,9 @@ function summarize(
     publishGaveUp: publisher.gaveUp,
     publishFailures: publisher.failures,
     lost,
+    missedByNotResumed,
     duplicated,
+    nginxErrorLog: at.nginxErrorLog,
     resets: reports.reduce((sum, r) => sum + r.resets, 0),
     failedReopens: reports.reduce((sum, r) => sum + r.failedReopens, 0),
     unloaded: before,
