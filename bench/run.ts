@@ -22,9 +22,9 @@ import Redis from 'ioredis';
 import { compileFanout } from './fanout/compile';
 import { estimateSeconds, runCell, type CellPlan, type CellResult } from './fanout/fanout-cell';
 import { SYSTEMS } from './fanout/systems';
-import { MATCHING_PLANS, matchingSeconds, runMatching, type MatchingResult } from './matching';
-import { PUBLISHING_PLANS, publishingSeconds, runPublishing, type PublishingResult } from './publishing';
-import { runStorm, STORM_PLANS, stormSeconds, type StormResult } from './storm/storm';
+import { MATCHING_PLANS, matchingSeconds, runMatching } from './matching';
+import { PUBLISHING_PLANS, publishingSeconds, runPublishing } from './publishing';
+import { runStorm, STORM_PLANS, stormSeconds } from './storm/storm';
 import { ProgressBar } from './progress-bar';
 import { renderBenchmarksMarkdown } from './report/markdown';
 import { renderChartSvg } from './report/chart';
@@ -170,33 +170,20 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
     }
   }
 
-  let matching: MatchingResult | null = null;
-  if (withMatching) {
+  /** One phase after the fan-out: its result, or null with its failure recorded, so that one broken phase spares the others. */
+  const phase = async <T>(wanted: boolean, name: string, run: () => Promise<T>): Promise<T | null> => {
+    if (!wanted) return null;
     try {
-      matching = await runMatching(matchingPlan, newPrefix('matching'), bar);
+      return await run();
     } catch (error) {
-      failures.push({ system: 'matching', connections: 0, error: (error as Error).message });
-      bar.log(`matching: FAILED: ${(error as Error).message}`);
+      failures.push({ system: name, connections: 0, error: (error as Error).message });
+      bar.log(`${name}: FAILED: ${(error as Error).message}`);
+      return null;
     }
-  }
-  let publishing: PublishingResult | null = null;
-  if (withPublishing) {
-    try {
-      publishing = await runPublishing(publishingPlan, newPrefix('publishing'), bar, profileDir && path.join(profileDir, 'publishing'));
-    } catch (error) {
-      failures.push({ system: 'publishing', connections: 0, error: (error as Error).message });
-      bar.log(`publishing: FAILED: ${(error as Error).message}`);
-    }
-  }
-  let storm: StormResult | null = null;
-  if (withStorm) {
-    try {
-      storm = await runStorm(stormPlan, newPrefix('storm'), bar);
-    } catch (error) {
-      failures.push({ system: 'storm', connections: 0, error: (error as Error).message });
-      bar.log(`reconnect storm: FAILED: ${(error as Error).message}`);
-    }
-  }
+  };
+  const matching = await phase(withMatching, 'matching', () => runMatching(matchingPlan, newPrefix('matching'), bar));
+  const publishing = await phase(withPublishing, 'publishing', () => runPublishing(publishingPlan, newPrefix('publishing'), bar, profileDir && path.join(profileDir, 'publishing')));
+  const storm = await phase(withStorm, 'storm', () => runStorm(stormPlan, newPrefix('storm'), bar));
   bar.finish();
 
   const result: RunResult = {
