@@ -175,8 +175,8 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
    * write to Redis costs its sender the whole TCP round of the kernel, and a
    * reconnect storm asks for thousands at once. One turn of the event loop
    * held one or two opens of a storm (a read was ~180 µs of the ~840 µs of
-   * CPU an open cost, profiled); a millisecond holds several, and opens went
-   * up by a third (issue 18). A user asked for several times in one batch
+   * CPU an open cost, profiled); a millisecond holds several, and one user's
+   * opens went up by about a sixth (issue 18). A user asked for several times in one batch
    * (tabs and devices coming back together) is read once: every request was
    * made after its feed subscribed, so a read made after all of them is a
    * valid starting point for each. `cursor` asks whether the history holds it.
