@@ -1,5 +1,6 @@
 // `npm run lint`. The layer rules are the architecture (docs: ../shared/style.md):
-// the library knows nothing of HTTP, sockets or the apps; the browser client and
+// the libraries know nothing of HTTP, sockets or the apps, and the notifications
+// library nothing of job matching, which builds on it; the browser client and
 // the demo page import nothing server-side; an app never reaches out of its own
 // src/ by path (so never into another app or a library's internals); only the
 // entry points read process.env. test/architecture.spec.ts checks that these
@@ -20,10 +21,11 @@ const TRANSPORT = [
 ];
 /** What a browser bundle must not pull in. */
 const SERVER_SIDE = [
-  { regex: '^@nestjs/|^(ioredis|bullmq|prom-client|express|socket\\.io|@socket\\.io/[^/]+|zod|class-validator|class-transformer)(/|$)', message: 'browser code imports nothing server-side' },
+  { regex: '^@nestjs/|^(ioredis|bullmq|prom-client|express|socket\\.io|@socket\\.io/[^/]+|zod|class-validator|class-transformer|@app/job-matching)(/|$)', message: 'browser code imports nothing server-side' },
   { regex: `^node:|^(${builtinModules.filter((name) => !name.startsWith('_')).map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`, message: 'browser code imports no Node built-in' },
 ];
 const NO_APPS = { regex: '(^|/)apps/|^@app/client$', message: 'the library never imports an app or the client' };
+const NO_JOB_MATCHING = { regex: '^@app/job-matching', message: 'the notifications library knows nothing of job matching: libs/job-matching builds on it' };
 const ONLY_CLIENT_EVENTS = {
   regex: '^@app/notifications(?!/client-events$)',
   message: 'the client shares only the types of @app/notifications/client-events with the server',
@@ -36,7 +38,9 @@ const NOT_THE_LIBRARY = { regex: '^@app/notifications', message: 'the demo page 
  * import each other" holds whatever the path spells.
  */
 const LAYERS = [
-  { home: 'libs/notifications/src', restricted: [...TRANSPORT, NO_APPS] },
+  { home: 'libs/notifications/src', restricted: [...TRANSPORT, NO_APPS, NO_JOB_MATCHING] },
+  // Job matching builds on the notifications library (through @app/notifications, never its files by path).
+  { home: 'libs/job-matching/src', restricted: [...TRANSPORT, NO_APPS] },
   { home: 'libs/client', restricted: [...SERVER_SIDE, ONLY_CLIENT_EVENTS] },
   // Every app, so that a new one is fenced in from its first file.
   ...fs

@@ -12,6 +12,7 @@ const shared = {
   moduleNameMapper: {
     '^@app/notifications$': '<rootDir>/libs/notifications/src',
     '^@app/notifications/(.*)$': '<rootDir>/libs/notifications/src/$1',
+    '^@app/job-matching$': '<rootDir>/libs/job-matching/src',
   },
 };
 

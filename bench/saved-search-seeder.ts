@@ -5,10 +5,8 @@
  * million HTTP calls. Many creates in flight on one connection: ioredis writes
  * them back to back, so Redis, not the round trip, bounds the rate.
  */
-import { loadConfig } from '../libs/notifications/src/config';
-import { RedisConnections } from '../libs/notifications/src/redis/redis-connections';
-import { RedisKeys } from '../libs/notifications/src/redis/redis-keys';
-import { type SavedSearchInput, SavedSearchStore } from '../libs/notifications/src/saved-searches/saved-search.store';
+import { type SavedSearchInput, SavedSearchStore } from '@app/job-matching';
+import { loadConfig, RedisConnections, RedisKeys } from '@app/notifications';
 import { appEnv, inParallel } from './support';
 
 const SEED_CONCURRENCY = 512;

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /*
- * The layout is the architecture: the library knows nothing of HTTP or sockets,
- * the apps do not import each other, the browser code imports nothing
- * server-side, and only the entry points read the environment.
+ * The layout is the architecture: the libraries know nothing of HTTP or sockets,
+ * the notifications library nothing of job matching, the apps do not import
+ * each other, the browser code imports nothing server-side, and only the entry
+ * points read the environment.
  * eslint.config.mjs enforces that (`npm run lint`, run by CI); this spec guards
  * the guard: each layer rule must catch a static import, a require() and an
  * import() it forbids, let through what the layer uses, and cover every app.
@@ -56,6 +57,10 @@ const refused: Array<[string, Snippet]> = [
   ...loads('../../job-matcher/src/job-matcher.module').map((code) => ['another app from an app', { file: 'apps/gateway/src/probe.ts', code }] as [string, Snippet]),
   ...loads('../../../gateway/src/main').map((code) => ['another app from a nested file', { file: 'apps/job-matcher/src/nested/probe.ts', code }] as [string, Snippet]),
   ...loads('../../../libs/notifications/src/notification.store').map((code) => ['library internals by path', { file: 'apps/gateway/src/probe.ts', code }] as [string, Snippet]),
+  ...loads('@app/job-matching').map((code) => ['job matching in the notifications library', { file: 'libs/notifications/src/redis/probe.ts', code }] as [string, Snippet]),
+  ...loads('express').map((code) => ['HTTP in the job-matching library', { file: 'libs/job-matching/src/pipeline/probe.ts', code }] as [string, Snippet]),
+  ...loads('../../../notifications/src/notification.store').map((code) => ['the notifications library by path from job matching', { file: 'libs/job-matching/src/pipeline/probe.ts', code }] as [string, Snippet]),
+  ...loads('@app/job-matching').map((code) => ['the job-matching library in the client', { file: 'libs/client/src/probe.ts', code }] as [string, Snippet]),
   ...loads('ioredis').map((code) => ['a server package in the client', { file: 'libs/client/src/probe.ts', code }] as [string, Snippet]),
   ...loads('node:fs').map((code) => ['a Node built-in in the client', { file: 'libs/client/src/probe.ts', code }] as [string, Snippet]),
   ...loads('@app/notifications').map((code) => ['the server library in the client', { file: 'libs/client/src/probe.ts', code }] as [string, Snippet]),
@@ -67,6 +72,8 @@ const refused: Array<[string, Snippet]> = [
 
 const allowed: Array<[string, Snippet]> = [
   ['Nest, Redis and queues in the library', { file: 'libs/notifications/src/probe.ts', code: "import { Injectable } from '@nestjs/common';\nimport { Redis } from 'ioredis';\nimport { Queue } from 'bullmq';\nimport { NotificationStore } from './notification.store';\nexport { Injectable, NotificationStore, Queue, Redis };" }],
+  ['the notifications library, BullMQ and its own folders in job matching', { file: 'libs/job-matching/src/pipeline/probe.ts', code: "import { NotificationService } from '@app/notifications';\nimport { Queue } from 'bullmq';\nimport { QUEUES } from './queues';\nimport { SavedSearchStore } from '../saved-searches/saved-search.store';\nexport { NotificationService, Queue, QUEUES, SavedSearchStore };" }],
+  ['both libraries in an app', { file: 'apps/job-matcher/src/probe.ts', code: "import { JobMatchingModule } from '@app/job-matching';\nimport { NotificationsModule } from '@app/notifications';\nexport { JobMatchingModule, NotificationsModule };" }],
   ['the library and its own folders in an app', { file: 'apps/gateway/src/events/probe.ts', code: "import { NotificationService } from '@app/notifications';\nimport { sibling } from '../sibling/sibling';\nexport { NotificationService, sibling };" }],
   ['the shared event types, socket.io-client and eventsource in the client', { file: 'libs/client/src/probe.ts', code: "import type { Notification } from '@app/notifications/client-events';\nimport { io } from 'socket.io-client';\nexport type N = Notification;\nexport const load = () => import('eventsource');\nexport { io };" }],
   ['the client test fakes from a client spec', { file: 'libs/client/src/probe.spec.ts', code: "import { settle } from '../test/fakes';\nexport { settle };" }],

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DEMO_BOT, DEMO_POSTING_EVERY_MS, DEMO_ROOM, DemoFeed, SAMPLE_POSTINGS } from '../apps/gateway/src/demo/demo-feed';
 import { STARTER_SEARCH } from '../apps/demo/src/identity';
-import { QUEUES } from '@app/notifications';
+import { QUEUES } from '@app/job-matching';
 import { randomUserId } from './support/prefix';
 import { testQueue } from './support/redis';
 import { closeAfterEach } from './support/close-after-each';

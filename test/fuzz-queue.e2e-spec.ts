@@ -1,7 +1,8 @@
 import { Job, type Queue } from 'bullmq';
 import fc from 'fast-check';
 import request from 'supertest';
-import { QUEUES, RedisKeys } from '@app/notifications';
+import { QUEUES } from '@app/job-matching';
+import { RedisKeys } from '@app/notifications';
 import { isPlainObject, postingIsValid, publishIsValid, USER_ID } from './support/contract-oracles';
 import { countCase, deeplyNested, fuzzParameters, fuzzTimeout, hostileJson, hostileString, mutated, overTheWire, printFuzzTally } from './support/fuzz';
 import { randomUserId } from './support/prefix';

@@ -1,6 +1,6 @@
 import { type Job, Worker } from 'bullmq';
 import { RedisUnavailableError } from '@app/notifications';
-import { REDIS_AWAY_FIRST_DELAY_MS, retryWhileRedisAway } from '../libs/notifications/src/job-matching/redis-away';
+import { REDIS_AWAY_FIRST_DELAY_MS, retryWhileRedisAway } from '../libs/job-matching/src/pipeline/redis-away';
 import { uniquePrefix } from './support/prefix';
 import { deletePrefix, testQueue, testRedisClient } from './support/redis';
 import { waitFor } from './support/wait-for';

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { RedisKeys } from '../libs/notifications/src/redis/redis-keys';
-import { mergeLegacyMatchIndex } from '../libs/notifications/src/saved-searches/legacy-index';
+import { mergeLegacyMatchIndex } from '../libs/job-matching/src/saved-searches/legacy-index';
 import { uniquePrefix } from './support/prefix';
 import { deletePrefix, testRedisClient } from './support/redis';
 

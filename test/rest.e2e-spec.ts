@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import request from 'supertest';
-import { QUEUES } from '@app/notifications';
+import { QUEUES } from '@app/job-matching';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';

@@ -1,6 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import request from 'supertest';
-import { JOB_NAMES, QUEUES, USER_ID_RULE } from '@app/notifications';
+import { JOB_NAMES, QUEUES } from '@app/job-matching';
+import { USER_ID_RULE } from '@app/notifications';
 import { publish } from './support/publish';
 import { type RedisClient, testQueue, testRedisClient } from './support/redis';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';

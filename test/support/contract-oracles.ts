@@ -1,4 +1,5 @@
-import { MAX_DATA_BYTES, MAX_JSON_DEPTH, tokenize } from '@app/notifications';
+import { tokenize } from '@app/job-matching';
+import { MAX_DATA_BYTES, MAX_JSON_DEPTH } from '@app/notifications';
 
 /*
  * The contract's validity rules for each input, written apart from the code

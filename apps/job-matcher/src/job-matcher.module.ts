@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type AppConfig, JobMatchingModule, NotificationsModule } from '@app/notifications';
+import { JobMatchingModule } from '@app/job-matching';
+import { type AppConfig, NotificationsModule } from '@app/notifications';
 
 /** The job-match worker on its own: the same module the gateway embeds, with no HTTP and no live delivery (it only publishes). */
 @Module({})

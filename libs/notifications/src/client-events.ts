@@ -8,9 +8,32 @@
 import type { InboxPayload } from './inbox/inbox-state';
 import type { Notification, NOTIFICATION_TYPES } from './notification';
 import type { TopicEvent } from './topics/topic';
-import type { JobPosting, SavedSearch } from './saved-searches/saved-search';
 
-export type { InboxPayload, JobPosting, Notification, SavedSearch, TopicEvent };
+export type { InboxPayload, Notification, TopicEvent };
+
+/** A user's standing query for job postings. */
+export interface SavedSearch {
+  id: string;
+  userId: string;
+  /** Each keyword is one word or a phrase; every keyword must occur in the posting. */
+  keywords: string[];
+  location?: string;
+  remote?: boolean;
+  minSalary?: number;
+  createdAt: string;
+}
+
+/** A job posting, as internal services enqueue it. */
+export interface JobPosting {
+  id: string;
+  title: string;
+  company: string;
+  location?: string;
+  description?: string;
+  tags?: string[];
+  salary?: number;
+  remote?: boolean;
+}
 
 /** The notification types the system itself publishes; internal services may publish others. */
 export type KnownNotificationType = (typeof NOTIFICATION_TYPES)[keyof typeof NOTIFICATION_TYPES];

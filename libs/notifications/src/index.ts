@@ -1,7 +1,7 @@
 /** Configuration: the parsed environment, its DI token and its one-line error. */
 export { APP_CONFIG, type AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './config';
 /** The wire payloads, shared with libs/client, so the server builds exactly what clients are typed to receive. */
-export type { JobMatchData, JobPostedData, MessageReceivedData } from './client-events';
+export type { JobMatchData, JobPosting, JobPostedData, MessageReceivedData, SavedSearch } from './client-events';
 export { CLIENT_EVENTS, type ClientToServerEventMap, type ClientToServerEvents, SERVER_EVENTS, type ServerToClientEvents, type SocketAck } from './client-events';
 /** Domain errors, mapped to wire errors by each transport. */
 export { ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError } from './errors';
@@ -67,11 +67,3 @@ export { DeliveryProbe, type DeliveryState } from './redis/delivery-probe';
 export { createRedisClient, DEFAULT_REDIS_URL, parseRedisUrl, type RedisClient, type RedisDeployment, sentinelOptions } from './redis/redis-deployment';
 export { RedisKeys } from './redis/redis-keys';
 export { isRedisUnavailable, RedisUnavailableError } from './redis/redis-unavailable';
-/** Saved searches, their matching rules and the job-match pipeline on BullMQ. */
-export type { JobPosting, SavedSearch } from './saved-searches/saved-search';
-export { foldCase, matchesPosting, postingWords, tokenize } from './saved-searches/match-posting';
-export { type SavedSearchInput, SavedSearchStore } from './saved-searches/saved-search.store';
-export { jobPostingSchema, parseJobPosting, POSTING_ID_PATTERN } from './job-matching/job-posting.schema';
-export { JobMatchingModule } from './job-matching/job-matching.module';
-export { JOB_POSTED_TYPE, JOBS_TOPIC } from './job-matching/posting.processor';
-export { DEFAULT_JOB_OPTIONS, JOB_NAMES, QUEUES } from './job-matching/queues';

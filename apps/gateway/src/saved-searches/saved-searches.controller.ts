@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { type SavedSearch, SavedSearchStore } from '@app/notifications';
+import { SavedSearchStore } from '@app/job-matching';
+import type { SavedSearch } from '@app/notifications';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { UserAuthGuard } from '../auth/user-auth.guard';

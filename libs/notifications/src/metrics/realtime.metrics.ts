@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { QUEUES } from '../job-matching/queues';
 import { DeliveryStats, LATENCY_BUCKETS } from './delivery-stats';
 
 /** Channels as named in the `channel` label of the contract's metrics. */
@@ -51,8 +50,6 @@ export class RealtimeMetrics {
       labelNames: ['queue', 'result'],
       registers: [this.registry],
     });
-    // Zero from the start, so that `increase()` sees the first failure too.
-    for (const queue of Object.values(QUEUES)) for (const result of ['completed', 'failed']) this.jobsProcessed.inc({ queue, result }, 0);
     const metrics = this;
     new Gauge({
       name: 'rtg_queue_jobs',

@@ -1,10 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import type { JobPostedData } from '../client-events';
-import { RealtimeMetrics } from '../metrics/realtime.metrics';
-import type { JobPosting } from '../saved-searches/saved-search';
-import { TopicService } from '../topics/topic.service';
+import { type JobPostedData, type JobPosting, RealtimeMetrics, TopicService } from '@app/notifications';
 import { parseJobPosting } from './job-posting.schema';
 import { type MatchResult, PostingMatcher } from './posting-matcher';
 import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';

@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import { isRedisUnavailable } from '../redis/redis-unavailable';
+import { isRedisUnavailable } from '@app/notifications';
 
 /** How long a job put back while Redis is away waits: 0.5 s, doubling, at most 10 s. */
 export const REDIS_AWAY_FIRST_DELAY_MS = 500;

@@ -1,9 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { ConnectionOptions } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../config';
-import { RedisConnections } from '../redis/redis-connections';
-import { type RedisClient, sentinelOptions } from '../redis/redis-deployment';
+import { APP_CONFIG, type AppConfig, type RedisClient, RedisConnections, sentinelOptions } from '@app/notifications';
 import { NotifyProcessor } from './notify.processor';
 import { PostingProcessor } from './posting.processor';
 

@@ -1,14 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../config';
-import { InvalidInputError, NotFoundError } from '../errors';
-import { isRedisUnavailable } from '../redis/redis-unavailable';
+import { APP_CONFIG, type AppConfig, InvalidInputError, isRedisUnavailable, NotFoundError, RedisConnections, RedisKeys, type SavedSearch } from '@app/notifications';
 import { mergeLegacyMatchIndex } from './legacy-index';
-import { RedisConnections } from '../redis/redis-connections';
-import { RedisKeys } from '../redis/redis-keys';
 import { anchorWord } from './match-posting';
-import type { SavedSearch } from './saved-search';
 
 export type SavedSearchInput = Pick<SavedSearch, 'keywords' | 'location' | 'remote' | 'minSalary'>;
 

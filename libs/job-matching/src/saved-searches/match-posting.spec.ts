@@ -1,6 +1,6 @@
 // Contract: /work/shared/contract.md, "Job postings and matching (BullMQ)" — words, keywords/phrases, and the match rule.
 import { anchorWord, foldCase, keywordPhrases, matchesPosting, MAX_WORD_LENGTH, postingWords, tokenize, tokenizeSteps } from './match-posting';
-import type { JobPosting, SavedSearch } from './saved-search';
+import type { JobPosting, SavedSearch } from '@app/notifications';
 
 type Search = Pick<SavedSearch, 'keywords' | 'location' | 'remote' | 'minSalary'>;
 

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { RedisKeys } from '../redis/redis-keys';
+import type { RedisKeys } from '@app/notifications';
 
 /**
  * Before the index moved into the `{match}` slot (for Redis Cluster) it lived

@@ -2,9 +2,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
-import { RealtimeMetrics } from '../metrics/realtime.metrics';
-import { assertNotificationInput } from '../notification';
-import { NotificationService } from '../notification.service';
+import { assertNotificationInput, NotificationService, RealtimeMetrics } from '@app/notifications';
 import { isFinalFailure, JOB_NAMES, parseJobData, QUEUES } from './queues';
 import { retryWhileRedisAway } from './redis-away';
 

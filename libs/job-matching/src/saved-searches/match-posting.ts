@@ -1,4 +1,4 @@
-import type { JobPosting, SavedSearch } from './saved-search';
+import type { JobPosting, SavedSearch } from '@app/notifications';
 
 // A word is a run of letters, combining marks, digits, '+', '#', '.' and '-'; any other character cuts.
 // Combining marks count with the letter they sit on, so a decomposed accent does not cut a word.

@@ -1,5 +1,5 @@
 import { type Job, UnrecoverableError } from 'bullmq';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError } from '@app/notifications';
 
 /** Queue and job names, exactly as the contract spells them. */
 export const QUEUES = {

@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { JobMatchData } from '../client-events';
-import { NOTIFICATION_TYPES } from '../notification';
-import { NotificationService } from '../notification.service';
+import { type JobMatchData, type JobPosting, NOTIFICATION_TYPES, NotificationService } from '@app/notifications';
 import { matchesPosting, postingWords } from '../saved-searches/match-posting';
-import type { JobPosting } from '../saved-searches/saved-search';
 import { SavedSearchStore } from '../saved-searches/saved-search.store';
 
 /** Publishes to this many users at once. */

@@ -1,13 +1,13 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { AppConfig } from '../config';
-import { SavedSearchStore } from '../saved-searches/saved-search.store';
-import { NotifyProcessor } from './notify.processor';
-import { PostingMatcher } from './posting-matcher';
-import { PostingProcessor } from './posting.processor';
-import { QueueConnection } from './queue-connection';
-import { QueueDepthMetrics } from './queue-depth.metrics';
-import { DEFAULT_JOB_OPTIONS, QUEUES } from './queues';
+import type { AppConfig } from '@app/notifications';
+import { NotifyProcessor } from './pipeline/notify.processor';
+import { PostingMatcher } from './pipeline/posting-matcher';
+import { PostingProcessor } from './pipeline/posting.processor';
+import { QueueConnection } from './pipeline/queue-connection';
+import { QueueMetrics } from './pipeline/queue.metrics';
+import { DEFAULT_JOB_OPTIONS, QUEUES } from './pipeline/queues';
+import { SavedSearchStore } from './saved-searches/saved-search.store';
 
 /**
  * Saved searches and the two queues, with BullMQ's `prefix` set to
@@ -32,7 +32,7 @@ export class JobMatchingModule {
         }),
         BullModule.registerQueue({ name: QUEUES.jobPostings }, { name: QUEUES.notifications }),
       ],
-      providers: [SavedSearchStore, QueueDepthMetrics, ...(options.worker ? [PostingMatcher, PostingProcessor, NotifyProcessor] : [])],
+      providers: [SavedSearchStore, QueueMetrics, ...(options.worker ? [PostingMatcher, PostingProcessor, NotifyProcessor] : [])],
       exports: [BullModule, SavedSearchStore],
     };
   }

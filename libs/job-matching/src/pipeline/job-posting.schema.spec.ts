@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError } from '@app/notifications';
 import { parseJobPosting, POSTING_ID_PATTERN } from './job-posting.schema';
 
 /** BullMQ's own refusal of a custom job id (bullmq classes/job.js): integers and ':'. */

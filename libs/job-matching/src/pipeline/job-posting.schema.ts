@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { InvalidInputError } from '../errors';
-import type { JobPosting } from '../saved-searches/saved-search';
+import { InvalidInputError, type JobPosting } from '@app/notifications';
 
 /**
  * BullMQ job ids may not contain ':' nor be integers; the posting id is the job
