@@ -147,7 +147,7 @@ export default defineConfig(
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['apps/*/src/main.ts', '**/*.spec.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'only main.ts reads the environment: take AppConfig instead' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'only main.ts reads the environment: take the parsed configuration instead' }],
     },
   },
 );

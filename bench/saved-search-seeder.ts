@@ -6,7 +6,7 @@
  * them back to back, so Redis, not the round trip, bounds the rate.
  */
 import { type SavedSearchInput, SavedSearchStore } from '@app/job-matching';
-import { loadConfig, RedisConnections, RedisKeys } from '@app/notifications';
+import { loadNotificationsConfig, RedisConnections, RedisKeys } from '@app/notifications';
 import { appEnv, inParallel } from './support';
 
 const SEED_CONCURRENCY = 512;
@@ -18,7 +18,7 @@ export interface SavedSearchSeeder {
 }
 
 export async function openSavedSearchSeeder(prefix: string): Promise<SavedSearchSeeder> {
-  const config = loadConfig(appEnv(prefix));
+  const config = loadNotificationsConfig(appEnv(prefix));
   const connections = new RedisConnections(config);
   const store = new SavedSearchStore(connections, new RedisKeys(prefix), config);
   await store.onModuleInit();

@@ -4,7 +4,7 @@ import {
   compareNotificationIds,
   type FeedSink,
   FeedSubscription,
-  loadConfig,
+  loadNotificationsConfig,
   type NotificationEnvelope,
   NotificationFanout,
   NotificationFeed,
@@ -73,7 +73,7 @@ describe('notifications library on the real Redis', () => {
   const feedOf = (userId: string) => new RedisKeys(prefix).userFeed(userId);
 
   beforeAll(async () => {
-    const config = loadConfig({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, HISTORY_MAX_PER_USER: '10' });
+    const config = loadNotificationsConfig({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix, HISTORY_MAX_PER_USER: '10' });
     moduleRef = await Test.createTestingModule({ imports: [NotificationsModule.forRoot(config)] }).compile();
     await moduleRef.init();
     service = moduleRef.get(NotificationService);
@@ -269,7 +269,7 @@ describe('notifications library on the real Redis', () => {
     const pacedPrefix = uniquePrefix();
 
     beforeAll(async () => {
-      const config = loadConfig({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: pacedPrefix, HISTORY_MAX_PER_USER: '3000' });
+      const config = loadNotificationsConfig({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: pacedPrefix, HISTORY_MAX_PER_USER: '3000' });
       pacedModule = await Test.createTestingModule({ imports: [NotificationsModule.forRoot(config)] }).compile();
       await pacedModule.init();
     });

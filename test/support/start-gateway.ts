@@ -1,7 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
-import { type AppConfig, DeliveryProbe, loadConfig, RedisConnections } from '@app/notifications';
+import { DeliveryProbe, RedisConnections } from '@app/notifications';
+import { type GatewayConfig, loadGatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { configureGatewayApp } from '../../apps/gateway/src/configure-gateway-app';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 import { uniquePrefix } from './prefix';
@@ -13,7 +14,7 @@ export const TEST_ADMIN_PASSWORD = 'test-admin-password';
 
 export interface TestGateway {
   app: NestExpressApplication;
-  config: AppConfig;
+  config: GatewayConfig;
   /** http://127.0.0.1:<port> */
   url: string;
   port: number;
@@ -31,7 +32,7 @@ export interface StartGatewayOptions {
 /** Boots the real gateway module with @nestjs/testing on a free port against the real Redis. */
 export async function startGateway(options: StartGatewayOptions = {}): Promise<TestGateway> {
   const prefix = options.sharedPrefix ?? uniquePrefix();
-  const config = loadConfig({
+  const config = loadGatewayConfig({
     NODE_ENV: 'test',
     REDIS_URL: testRedisUrl(),
     REDIS_KEY_PREFIX: prefix,

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { corsOptions } from './admission/origin-policy';
 import { serveOpenApiDocs } from './docs/openapi';
 import { EventStreamRoute } from './events/event-stream.route';
@@ -60,7 +60,7 @@ export function configureGatewayApp(app: NestExpressApplication): void {
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(createValidationPipe());
   app.useWebSocketAdapter(new RedisIoAdapter(app));
-  const cors = corsOptions(app.get<AppConfig>(APP_CONFIG).corsOrigins);
+  const cors = corsOptions(app.get<GatewayConfig>(GATEWAY_CONFIG).corsOrigins);
   if (cors !== null) {
     // Bull Board is for operators in a browser tab of its own, never for another origin's script:
     // `origin: false` makes the cors middleware add nothing, preflights included.

@@ -6,7 +6,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { JobMatchingModule, QUEUES } from '@app/job-matching';
-import { type AppConfig, NotificationsModule } from '@app/notifications';
+import { NotificationsModule } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { EdgeAdmission } from './admission/edge-admission';
 import { DevTokenController } from './auth/dev-token.controller';
 import { InternalKeyGuard } from './auth/internal-key.guard';
@@ -41,7 +42,7 @@ import { TopicsController } from './topics/topics.controller';
 /** The gateway process: every channel adapter over the notifications library. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
@@ -70,6 +71,7 @@ export class GatewayModule {
         DemoController,
       ],
       providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
         UserTokenVerifier,
         EdgeAdmission,
         UserAuthGuard,

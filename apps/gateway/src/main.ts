@@ -2,13 +2,14 @@ import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { loadConfigOrExit } from '@app/notifications';
+import { loadOrExit } from '@app/notifications';
+import { loadGatewayConfig } from './config/gateway-config';
 import { configureGatewayApp } from './configure-gateway-app';
 import { LiveConnections } from './connections/live-connections';
 import { GatewayModule } from './gateway.module';
 
 async function bootstrap(): Promise<void> {
-  const config = loadConfigOrExit(process.env);
+  const config = loadOrExit(() => loadGatewayConfig(process.env));
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
     logger: new ConsoleLogger({ json: true, colors: false }),
   });

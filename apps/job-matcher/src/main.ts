@@ -1,13 +1,14 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit } from '@app/notifications';
+import { loadNotificationsConfig, loadOrExit } from '@app/notifications';
 import { JobMatcherModule } from './job-matcher.module';
 
 /** The contract's bound: the active job is finished or handed back before this. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
 
 async function bootstrap(): Promise<void> {
-  const config = loadConfigOrExit(process.env);
+  // The worker needs the library's variables only; the gateway's own are not its concern.
+  const config = loadOrExit(() => loadNotificationsConfig(process.env));
   const app = await NestFactory.createApplicationContext(JobMatcherModule.forRoot(config), {
     logger: new ConsoleLogger({ json: true, colors: false }),
   });

@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { AppConfig } from '@app/notifications';
+import type { NotificationsConfig } from '@app/notifications';
 import { NotifyProcessor } from './pipeline/notify.processor';
 import { PostingMatcher } from './pipeline/posting-matcher';
 import { PostingProcessor } from './pipeline/posting.processor';
@@ -17,7 +17,7 @@ import { SavedSearchStore } from './saved-searches/saved-search.store';
  */
 @Module({})
 export class JobMatchingModule {
-  static forRoot(config: AppConfig, options: { worker: boolean }): DynamicModule {
+  static forRoot(config: NotificationsConfig, options: { worker: boolean }): DynamicModule {
     return {
       module: JobMatchingModule,
       imports: [

@@ -1,5 +1,5 @@
-/** Configuration: the parsed environment, its DI token and its one-line error. */
-export { APP_CONFIG, type AppConfig, ConfigError, loadConfig, loadConfigOrExit } from './config';
+/** Configuration: the library's variables, their DI token and one-line error, and the reader an app's own variables use. */
+export { boolean, ConfigError, type Env, integer, loadNotificationsConfig, loadOrExit, NOTIFICATIONS_CONFIG, type NotificationsConfig, readVariable, type Variable } from './config';
 /** The wire payloads, shared with libs/client, so the server builds exactly what clients are typed to receive. */
 export type { JobMatchData, JobPosting, JobPostedData, MessageReceivedData, SavedSearch } from './client-events';
 export { CLIENT_EVENTS, type ClientToServerEventMap, type ClientToServerEvents, SERVER_EVENTS, type ServerToClientEvents, type SocketAck } from './client-events';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from './config';
+import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from './config';
 import type { FeedStream } from './feed-stream';
 import { type InboxState, inboxStateOf } from './inbox/inbox-state';
 import { NotificationEnvelope } from './notification-envelope';
@@ -86,7 +86,7 @@ export class NotificationStore implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly connections: RedisConnections,
     private readonly keys: RedisKeys,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
   ) {
     this.redis = connections.command as ScriptedRedis;
     this.writer = this.redis;

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from './config';
+import { NOTIFICATIONS_CONFIG, NotificationsConfig } from './config';
 import { InboxStore } from './inbox/inbox.store';
 import { RealtimeMetrics } from './metrics/realtime.metrics';
 import { NotificationFanout } from './notification.fanout';
@@ -24,14 +24,14 @@ export interface NotificationsModuleOptions {
 /** The notifications domain, wired to the Redis named by the given configuration. */
 @Module({})
 export class NotificationsModule {
-  static forRoot(config: AppConfig, options: NotificationsModuleOptions = { liveDelivery: true }): DynamicModule {
+  static forRoot(config: NotificationsConfig, options: NotificationsModuleOptions = { liveDelivery: true }): DynamicModule {
     const live = options.liveDelivery ? [DeliveryProbe, NotificationFanout, NotificationFeed] : [];
     const domain = [RedisConnections, RealtimeMetrics, NotificationStore, NotificationService, InboxStore, RateLimiter, TopicService, ...live];
     return {
       module: NotificationsModule,
       global: true,
-      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) }, ...domain],
-      exports: [APP_CONFIG, RedisKeys, ...domain],
+      providers: [{ provide: NOTIFICATIONS_CONFIG, useValue: config }, { provide: RedisKeys, useValue: new RedisKeys(config.redisKeyPrefix) }, ...domain],
+      exports: [NOTIFICATIONS_CONFIG, RedisKeys, ...domain],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { UserTokenVerifier } from '../auth/user-token.verifier';
 import { ConnectionRefusedError } from '../connections/connection-refused.error';
@@ -20,7 +20,7 @@ export class EdgeAdmission {
   constructor(
     private readonly verifier: UserTokenVerifier,
     private readonly live: LiveConnections,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.allowedOrigins = config.corsOrigins;
   }

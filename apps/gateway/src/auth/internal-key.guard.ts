@@ -1,14 +1,15 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig, UnauthorizedError } from '@app/notifications';
+import { UnauthorizedError } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 
 /** Internal endpoints: `X-Api-Key` must equal INTERNAL_API_KEY; with no key configured, nothing passes. */
 @Injectable()
 export class InternalKeyGuard implements CanActivate {
   private readonly key: Buffer | null;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.key = config.internalApiKey === null ? null : Buffer.from(config.internalApiKey);
   }
 

@@ -1,8 +1,8 @@
-import { loadConfig } from '@app/notifications';
+import { loadGatewayConfig } from '../config/gateway-config';
 import { type ConnectionSlot, LiveConnections } from './live-connections';
 
 function liveConnections(env: Record<string, string> = {}): LiveConnections {
-  return new LiveConnections(loadConfig({ MAX_CONNECTIONS_PER_USER: '3', MAX_CONNECTIONS_PER_INSTANCE: '5', ...env }));
+  return new LiveConnections(loadGatewayConfig({ MAX_CONNECTIONS_PER_USER: '3', MAX_CONNECTIONS_PER_INSTANCE: '5', ...env }));
 }
 
 function admitted(live: LiveConnections, userId: string): ConnectionSlot {

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 
 /** Why a connection was refused: the gateway is shutting down, or a cap is reached. */
 export type Refusal = 'draining' | 'user-limit' | 'instance-limit';
@@ -55,7 +55,7 @@ export class LiveConnections implements BeforeApplicationShutdown {
   private total = 0;
   private drained: Promise<void> | null = null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
   get isDraining(): boolean {
     return this.drained !== null;

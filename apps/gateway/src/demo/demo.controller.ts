@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
-import { APP_CONFIG, type AppConfig } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { findDemoRoot, renderIndex, resolveAsset } from './demo-files';
 
 /** Hashed assets never change under their name: browsers keep them a year without asking again. */
@@ -21,7 +21,7 @@ const IMMUTABLE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 export class DemoController {
   private root: string | null = null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
   // Security headers (a CSP with scripts and connections to 'self' only) come from helmet, in configure-gateway-app.ts.
   @Get()

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { APP_CONFIG, type AppConfig, NotificationFeed, RedisKeys } from '@app/notifications';
+import { NotificationFeed, RedisKeys } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { EdgeAdmission } from '../admission/edge-admission';
 import { corsOptions } from '../admission/origin-policy';
 import { queryOf } from '../admission/query-parameters';
@@ -41,7 +42,7 @@ export class EventStreamRoute {
     private readonly admission: EdgeAdmission,
     private readonly topicAccess: TopicAccess,
     private readonly keys: RedisKeys,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     const options = corsOptions(config.corsOrigins);
     this.cors = options === null ? null : (cors(options) as CorsMiddleware);

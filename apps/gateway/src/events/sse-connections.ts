@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { APP_CONFIG, type AppConfig, CHANNELS, type DeliveryStats, RealtimeMetrics } from '@app/notifications';
+import { CHANNELS, type DeliveryStats, RealtimeMetrics } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import type { ConnectionSlot } from '../connections/live-connections';
 import { SseConnection } from './sse-connection';
@@ -17,7 +18,7 @@ export class SseConnections {
   private heartbeatTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     metrics: RealtimeMetrics,
   ) {
     this.stats = metrics.channel(CHANNELS.sse);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { APP_CONFIG, type AppConfig, DeliveryProbe, RealtimeMetrics } from '@app/notifications';
+import { DeliveryProbe, RealtimeMetrics } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 
 /**
  * What an operator alerts on besides traffic: whether this instance's
@@ -10,7 +11,7 @@ import { APP_CONFIG, type AppConfig, DeliveryProbe, RealtimeMetrics } from '@app
  */
 @Injectable()
 export class GatewayGauges {
-  constructor(metrics: RealtimeMetrics, probe: DeliveryProbe, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(metrics: RealtimeMetrics, probe: DeliveryProbe, @Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     new Gauge({
       name: 'rtg_live_delivery_up',
       help: "1 while this instance's own probe comes back through its subscriptions (live delivery works), else 0",

@@ -5,7 +5,8 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
-import { APP_CONFIG, type AppConfig, type RedisClient, RedisConnections, RedisKeys } from '@app/notifications';
+import { type RedisClient, RedisConnections, RedisKeys } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { corsOptions, handshakeOriginAllowed } from '../admission/origin-policy';
 import { RoomChannelSubscriptions } from './room-channel-subscriptions';
 
@@ -29,7 +30,7 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const config = this.app.get<AppConfig>(APP_CONFIG);
+    const config = this.app.get<GatewayConfig>(GATEWAY_CONFIG);
     const cors = corsOptions(config.corsOrigins);
     const connections = this.app.get(RedisConnections);
     const server: Server = super.createIOServer(port, {
@@ -50,7 +51,7 @@ export class RedisIoAdapter extends IoAdapter {
    * adapter (SPUBLISH/SSUBSCRIBE, a channel per room), since classic PUBLISH
    * on a cluster copies every message to every node.
    */
-  private createRedisAdapter(config: AppConfig, connections: RedisConnections): NonNullable<Parameters<Server['adapter']>[0]> {
+  private createRedisAdapter(config: GatewayConfig, connections: RedisConnections): NonNullable<Parameters<Server['adapter']>[0]> {
     const cluster = config.redis.kind === 'cluster';
     // The adapter's own connections wait out a Redis outage instead of failing its subscriptions
     // (no command timeout either: the adapter fires its SUBSCRIBEs without awaiting them, and its

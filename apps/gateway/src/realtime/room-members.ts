@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { APP_CONFIG, type AppConfig, RedisConnections, RedisKeys } from '@app/notifications';
+import { RedisConnections, RedisKeys } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 
 /** How often an instance says it is alive and looks for dead ones. */
 export const INSTANCE_HEARTBEAT_MS = 5_000;
@@ -105,7 +106,7 @@ export class RoomMembers implements OnModuleInit {
   constructor(
     connections: RedisConnections,
     private readonly keys: RedisKeys,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.redis = connections.command as ScriptedRedis;
     this.id = this.newId();

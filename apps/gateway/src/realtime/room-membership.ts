@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig, RedisConnections } from '@app/notifications';
+import { RedisConnections } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { LiveConnections } from '../connections/live-connections';
 import type { AckOf, AckRefusal, RealtimeServer as Server, RealtimeSocket as Socket } from './realtime.dto';
 import { RoomChannelSubscriptions } from './room-channel-subscriptions';
@@ -38,7 +39,7 @@ export class RoomMembership implements BeforeApplicationShutdown {
   private readonly heldPerRoom = new Map<string, number>();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly members: RoomMembers,
     private readonly presence: RoomPresence,
     private readonly redis: RedisConnections,

@@ -1,13 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  APP_CONFIG,
-  type AppConfig,
-  ForbiddenError,
-  InvalidInputError,
-  MAX_TOPICS_PER_CONNECTION,
-  TOPIC_NAME_PATTERN,
-  topicGranted,
-} from '@app/notifications';
+import { ForbiddenError, InvalidInputError, MAX_TOPICS_PER_CONNECTION, TOPIC_NAME_PATTERN, topicGranted } from '@app/notifications';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 
 /**
@@ -19,7 +12,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 export class TopicAccess {
   private readonly publicTopics: readonly string[];
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.publicTopics = config.publicTopics;
   }
 

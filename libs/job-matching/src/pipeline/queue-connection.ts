@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { ConnectionOptions } from 'bullmq';
-import { APP_CONFIG, type AppConfig, type RedisClient, RedisConnections, sentinelOptions } from '@app/notifications';
+import { NOTIFICATIONS_CONFIG, type NotificationsConfig, type RedisClient, RedisConnections, sentinelOptions } from '@app/notifications';
 import { NotifyProcessor } from './notify.processor';
 import { PostingProcessor } from './posting.processor';
 
@@ -20,7 +20,7 @@ export class QueueConnection implements OnApplicationShutdown {
   private readonly cluster: RedisClient | null = null;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(NOTIFICATIONS_CONFIG) config: NotificationsConfig,
     redis: RedisConnections,
     private readonly modules: ModuleRef,
   ) {

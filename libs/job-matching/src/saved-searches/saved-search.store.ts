@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig, InvalidInputError, isRedisUnavailable, NotFoundError, RedisConnections, RedisKeys, type SavedSearch } from '@app/notifications';
+import { InvalidInputError, isRedisUnavailable, NOTIFICATIONS_CONFIG, NotFoundError, type NotificationsConfig, RedisConnections, RedisKeys, type SavedSearch } from '@app/notifications';
 import { mergeLegacyMatchIndex } from './legacy-index';
 import { anchorWord } from './match-posting';
 
@@ -54,7 +54,7 @@ export class SavedSearchStore implements OnModuleInit {
   constructor(
     private readonly redis: RedisConnections,
     private readonly keys: RedisKeys,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../config';
 import { createRedisClient, type RedisClient } from './redis-deployment';
 import { RedisUnavailableError } from './redis-unavailable';
 
@@ -24,7 +24,7 @@ export class RedisConnections implements OnApplicationShutdown {
   readonly command: RedisClient;
   private subscriberClient: RedisClient | null = null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(@Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig) {
     this.command = this.create('command', {});
   }
 
