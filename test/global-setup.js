@@ -1,11 +1,12 @@
 // Once per `npm test`: Redis must answer, the run gets an id that every test
 // prefix carries (so parallel runs on one Redis never meet), and the app
-// bundles are built once for the specs that run them as processes.
+// bundles are built, when a source is newer, for the specs that run them as processes.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const net = require('node:net');
 const path = require('node:path');
+const { isStale, markBuilt } = require('../tools/build-if-stale');
 
 module.exports = async function globalSetup() {
   // A Sentinel or Cluster URL names several hosts: ping the first.
@@ -21,7 +22,10 @@ module.exports = async function globalSetup() {
   if (!ok) throw new Error(`Redis does not answer at ${url.host}: start it or set REDIS_URL (npm test starts one when redis-server is on the PATH).`);
   process.env.RTG_TEST_RUN ??= randomBytes(3).toString('hex');
   const root = path.resolve(__dirname, '..');
+  // CI has just run `npm run build`, and runs the suite once per Redis topology: build only what is stale.
   for (const app of ['gateway', 'job-matcher']) {
+    if (!isStale([app])) continue;
     execFileSync(path.join(root, 'node_modules/.bin/nest'), ['build', app], { cwd: root, stdio: 'ignore' });
+    markBuilt([app]);
   }
 };

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
+import { markBuilt } from '../../tools/build-if-stale';
 import { testRedisUrl } from './redis';
 import { TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET } from './start-gateway';
 import { waitFor } from './wait-for';
@@ -52,8 +52,7 @@ export function runApp(app: string, env: Record<string, string>): GatewayProcess
  * `npm run build` inside a test.
  */
 export function runNpmStart(env: Record<string, string>): GatewayProcess {
-  const now = new Date();
-  fs.utimesSync(bundle('gateway'), now, now);
+  markBuilt(['gateway']);
   return runNode(path.join(root, 'tools/start.js'), env);
 }
 
