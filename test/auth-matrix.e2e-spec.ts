@@ -1,10 +1,11 @@
 import { JwtService } from '@nestjs/jwt';
 import http from 'node:http';
 import request from 'supertest';
+import { closeAfterEach } from './support/close-after-each';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
 import { type RedisClient, testRedisClient } from './support/redis';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse } from './support/sse-client';
 import { startGateway, TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -46,7 +47,7 @@ const badKinds = Object.keys(BAD_TOKENS);
 describe('authorization matrix', () => {
   let gateway: TestGateway;
   let redis: RedisClient;
-  const sockets: TestSocket[] = [];
+  const track = closeAfterEach();
 
   /** HTTP credentials in each place a user token may travel. */
   const placements = (token: string | null): Array<[string, (req: request.Test) => request.Test, string]> =>
@@ -73,7 +74,7 @@ describe('authorization matrix', () => {
   /** A socket with `options`; resolves with 'connected' or the connect_error message. */
   const handshake = async (userId: string, options: Parameters<typeof connectSocket>[2]) => {
     const client = connectSocket(gateway.url, userId, options);
-    sockets.push(client);
+    track(client);
     client.socket.io.opts.reconnection = false;
     return connected(client).then(
       () => 'connected',
@@ -84,10 +85,6 @@ describe('authorization matrix', () => {
   beforeAll(async () => {
     gateway = await startGateway({ env: { MAX_CONNECTIONS_PER_USER: '1000' } });
     redis = testRedisClient();
-  });
-
-  afterEach(() => {
-    for (const client of sockets.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -148,12 +145,12 @@ describe('authorization matrix', () => {
       const a = randomUserId('a');
       const b = randomUserId('b');
       const intruder = connectSocket(gateway.url, b, { auth: { token: userToken(b), lastEventId: '0' } });
-      sockets.push(intruder);
+      track(intruder);
       await connected(intruder);
       // A's personal room is `user:<id>`: no room id a client may name can reach it.
       expect(await intruder.request<Ack>('room:join', { roomId: `user:${a}` })).toMatchObject({ ok: false, error: 'invalid_payload' });
       const sender = connectSocket(gateway.url, randomUserId('c'));
-      sockets.push(sender);
+      track(sender);
       await connected(sender);
       expect((await sender.request<Ack>('chat', { recipientId: a, content: 'for A only' })).ok).toBe(true);
       await publish(gateway.url, a, 'job-match', { secret: 'for A' });
@@ -169,7 +166,7 @@ describe('authorization matrix', () => {
       const userId = randomUserId();
       // lastEventId 0: the feed replays from the start, so a publish right after connect is never missed.
       const client = connectSocket(gateway.url, userId, { auth: { token: userToken(userId, { expiresInSeconds: 60 }), lastEventId: '0' } });
-      sockets.push(client);
+      track(client);
       await connected(client);
       return { userId, client };
     };

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { compareNotificationIds } from '@app/notifications';
+import { closeAfterEach } from './support/close-after-each';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse } from './support/sse-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -53,14 +54,10 @@ function readSlowly(url: string, headers: Record<string, string>, pauseMs: numbe
 
 describe('reader-paced catch-up', () => {
   let gateway: TestGateway;
-  const sockets: TestSocket[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     gateway = await startGateway();
-  });
-
-  afterEach(() => {
-    for (const client of sockets.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -105,7 +102,7 @@ describe('reader-paced catch-up', () => {
     const userId = randomUserId('sock');
     const ids = await publishLarge(userId);
     const client = connectSocket(gateway.url, userId, { auth: { token: userToken(userId), lastEventId: '0' }, transports: [transport] });
-    sockets.push(client);
+    track(client);
     let disconnects = 0;
     client.socket.on('disconnect', () => disconnects++);
     await connected(client);

@@ -3,6 +3,7 @@ import type { Server } from 'socket.io';
 import request from 'supertest';
 import { RealtimeGateway } from '../apps/gateway/src/realtime/realtime.gateway';
 import { createRealtimeClient, type DeliveryMeta, type RealtimeClient, type TopicEvent, type TransportName } from '../libs/client/src';
+import { closeAfterEach } from './support/close-after-each';
 import { randomUserId } from './support/prefix';
 import { publish } from './support/publish';
 import { startGateway, TEST_API_KEY, type TestGateway } from './support/start-gateway';
@@ -18,7 +19,7 @@ import { waitFor } from './support/wait-for';
  */
 describe('libs/client topics', () => {
   let gateway: TestGateway;
-  const clients: RealtimeClient[] = [];
+  const track = closeAfterEach();
   /** Every TCP connection the gateway accepted, so a test can cut them all (a network drop). */
   const connections = new Set<TcpSocket>();
 
@@ -28,10 +29,6 @@ describe('libs/client topics', () => {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
     });
-  });
-
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -48,7 +45,7 @@ describe('libs/client topics', () => {
 
   function connect(userId: string, transports: TransportName[], getToken = () => userToken(userId)) {
     const client = createRealtimeClient({ baseUrl: gateway.url, getToken, transports, pollIntervalMs: 200 });
-    clients.push(client);
+    track(client);
     return client;
   }
 

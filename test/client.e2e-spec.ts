@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createRealtimeClient, type DeliveryMeta, type InboxState, type Notification, type RealtimeClient, type TransportName } from '../libs/client/src';
+import { closeAfterEach } from './support/close-after-each';
 import { randomUserId } from './support/prefix';
 import { publish } from './support/publish';
 import { startGateway, type TestGateway } from './support/start-gateway';
@@ -14,14 +15,10 @@ import { waitFor } from './support/wait-for';
  */
 describe('libs/client in Node', () => {
   let gateway: TestGateway;
-  const clients: RealtimeClient[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { SSE_RETRY_MS: '200' } });
-  });
-
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -37,7 +34,7 @@ describe('libs/client in Node', () => {
       lastEventId: options.lastEventId,
       pollIntervalMs: 200,
     });
-    clients.push(client);
+    track(client);
     client.onNotification((notification, meta) => received.push({ notification, meta }));
     const ids = () => received.map((entry) => entry.notification.id);
     return { client, received, ids };

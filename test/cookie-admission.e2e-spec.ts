@@ -2,8 +2,9 @@ import http from 'node:http';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { LiveConnections } from '../apps/gateway/src/connections/live-connections';
+import { closeAfterEach } from './support/close-after-each';
 import { randomUserId } from './support/prefix';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse } from './support/sse-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -25,14 +26,10 @@ type Verdict = 'counts' | 'ignored' | 'refused';
 
 describe('the access_token cookie counts only from allowed origins', () => {
   let gateway: TestGateway;
-  const sockets: TestSocket[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { CORS_ORIGINS: PARTNER, MAX_CONNECTIONS_PER_USER: String(CAP) } });
-  });
-
-  afterEach(() => {
-    for (const client of sockets.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -42,7 +39,7 @@ describe('the access_token cookie counts only from allowed origins', () => {
   /** What a handshake with these headers (and no auth.token) ends in: 'connected' or the connect_error message. */
   const handshake = (userId: string, headers: Record<string, string>): Promise<string> => {
     const client = connectSocket(gateway.url, userId, { auth: {}, extraHeaders: headers });
-    sockets.push(client);
+    track(client);
     client.socket.io.opts.reconnection = false;
     return connected(client).then(
       () => 'connected',
@@ -134,7 +131,7 @@ describe('the access_token cookie counts only from allowed origins', () => {
       expect((await request(gateway.url).get('/api/notifications').set({ Authorization: `Bearer ${token}`, ...extra })).status).toBe(200);
       expect((await request(gateway.url).get(`/api/notifications?access_token=${token}`).set(extra)).status).toBe(200);
       const byAuth = connectSocket(gateway.url, userId, { extraHeaders: extra });
-      sockets.push(byAuth);
+      track(byAuth);
       await connected(byAuth);
       expect(await handshake(userId, { Authorization: `Bearer ${token}`, ...extra })).toBe('connected');
     });

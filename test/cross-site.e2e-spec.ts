@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Cookie, type Page } from 'playwright-core';
 import { LiveConnections } from '../apps/gateway/src/connections/live-connections';
+import { closeAfterEach } from './support/close-after-each';
 import { engineClose, engineOpen, engineRead, jsonpConnect, jsonpRead, loadImages, openEventSource, readNotifications } from './support/cross-site-page';
 import { randomUserId } from './support/prefix';
 import { publish } from './support/publish';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse } from './support/sse-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -51,7 +52,7 @@ function blankPageServer(): Promise<http.Server> {
   let profile: string;
   let partner: string;
   const seen: Seen[] = [];
-  const sockets: TestSocket[] = [];
+  const track = closeAfterEach();
 
   /** What the pages of `origin` asked the gateway (their Referer names them). */
   const from = (origin: string) => seen.filter((entry) => entry.headers.referer?.startsWith(`${origin}/`));
@@ -72,10 +73,6 @@ function blankPageServer(): Promise<http.Server> {
 
   beforeEach(() => {
     seen.length = 0;
-  });
-
-  afterEach(() => {
-    for (const client of sockets.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -134,14 +131,14 @@ function blankPageServer(): Promise<http.Server> {
     it('cannot open a socket by JSONP, read the victim’s notifications or chat as the victim', async () => {
       const witnessId = randomUserId('witness');
       const witness = connectSocket(gateway.url, witnessId);
-      sockets.push(witness);
+      track(witness);
       await connected(witness);
       const opened = await page.evaluate(jsonpConnect, gateway.url);
       const secret = await publish(gateway.url, victim, 'job-match', { secret: 'for the victim only' });
       const attack = await page.evaluate(jsonpRead, { recipientId: witnessId, content: `sent by the attacker as ${victim}` });
       // The control: a chat sent after the attacker's reaches the witness, so the attacker's had its chance.
       const friend = connectSocket(gateway.url, randomUserId('friend'));
-      sockets.push(friend);
+      track(friend);
       await connected(friend);
       expect(await friend.request('chat', { recipientId: witnessId, content: 'control' })).toMatchObject({ ok: true });
       await waitFor(() => witness.eventsNamed<{ content: string }>('chat').some((message) => message.content === 'control'), 'the control chat');

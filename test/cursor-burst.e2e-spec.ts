@@ -1,3 +1,4 @@
+import { closeAfterEach } from './support/close-after-each';
 import { randomUserId } from './support/prefix';
 import { connectSocket, connected, type TestSocket } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
@@ -27,7 +28,7 @@ const ACKS_DEADLINE_MS = 5_000;
  */
 describe('Socket.IO cursor bursts', () => {
   let gateway: TestGateway;
-  const clients: TestSocket[] = [];
+  const track = closeAfterEach();
   const measured: string[] = [];
   const measure = (what: string, moves: Arrival[], started: number, latency: number, extra = '') => {
     const seconds = (moves[moves.length - 1].at - started) / 1000;
@@ -36,7 +37,7 @@ describe('Socket.IO cursor bursts', () => {
 
   const connect = async (userId = randomUserId()) => {
     const client = connectSocket(gateway.url, userId);
-    clients.push(client);
+    track(client);
     await connected(client);
     return client;
   };
@@ -90,10 +91,6 @@ describe('Socket.IO cursor bursts', () => {
 
   beforeAll(async () => {
     gateway = await startGateway();
-  });
-
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
   });
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import request from 'supertest';
+import { closeAfterEach } from './support/close-after-each';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { openSse, type RawSseStream } from './support/sse-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
@@ -18,16 +19,10 @@ const AHEAD = ['9999999999999-0', MAX_ID];
 
 describe('cursor rules', () => {
   let gateway: TestGateway;
-  const streams: RawSseStream[] = [];
-  const sockets: TestSocket[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { HISTORY_MAX_PER_USER: '5' } });
-  });
-
-  afterEach(() => {
-    for (const stream of streams.splice(0)) stream.close();
-    for (const client of sockets.splice(0)) client.close();
   });
 
   afterAll(async () => {
@@ -56,7 +51,7 @@ describe('cursor rules', () => {
 
   const sse = async (userId: string, path = '/api/events', headers: Record<string, string> = {}) => {
     const stream = await openSse(gateway.url, path, { Authorization: `Bearer ${userToken(userId)}`, ...headers });
-    streams.push(stream);
+    track(stream);
     return stream;
   };
 
@@ -182,7 +177,7 @@ describe('cursor rules', () => {
     const socket = (userId: string, auth: Record<string, unknown>, transports = ['websocket']) => {
       const client = connectSocket(gateway.url, userId, { auth: { token: userToken(userId), ...auth }, transports });
       client.socket.io.opts.reconnection = false;
-      sockets.push(client);
+      track(client);
       return client;
     };
 

@@ -1,5 +1,6 @@
 import { EventSource } from 'eventsource';
 import { SseConnections } from '../apps/gateway/src/events/sse-connections';
+import { closeAfterEach } from './support/close-after-each';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
 import { startGateway, type TestGateway } from './support/start-gateway';
@@ -9,14 +10,10 @@ import { waitFor } from './support/wait-for';
 /** What a browser does: the `eventsource` package implements the WHATWG EventSource, reconnection included. */
 describe('SSE with a real EventSource client', () => {
   let gateway: TestGateway;
-  const sources: EventSource[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     gateway = await startGateway({ env: { SSE_RETRY_MS: '100' } });
-  });
-
-  afterEach(() => {
-    for (const source of sources.splice(0)) source.close();
   });
 
   afterAll(async () => {
@@ -29,7 +26,7 @@ describe('SSE with a real EventSource client', () => {
     for (const type of types) {
       source.addEventListener(type, (event) => received.push({ type: event.type, id: event.lastEventId, data: JSON.parse(event.data) }));
     }
-    sources.push(source);
+    track(source);
     return { source, received };
   };
 

@@ -1,9 +1,10 @@
 import request from 'supertest';
 import { RedisKeys } from '@app/notifications';
+import { closeAfterEach } from './support/close-after-each';
 import { publish } from './support/publish';
 import { randomUserId } from './support/prefix';
 import { type RedisClient, scanPrimaries, testRedisClient } from './support/redis';
-import { connectSocket, connected, type TestSocket } from './support/socket-client';
+import { connectSocket, connected } from './support/socket-client';
 import { startGateway, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
@@ -21,7 +22,7 @@ describe('history expiry', () => {
   let gateway: TestGateway;
   let redis: RedisClient;
   let keys: RedisKeys;
-  const clients: TestSocket[] = [];
+  const track = closeAfterEach();
 
   beforeAll(async () => {
     // A short history, so that a few publishes trim it and write the watermark.
@@ -35,10 +36,6 @@ describe('history expiry', () => {
     for await (const { keys } of scanPrimaries(redis, pattern)) found.push(...keys);
     return found;
   };
-
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
-  });
 
   afterAll(async () => {
     redis.disconnect();
@@ -69,7 +66,7 @@ describe('history expiry', () => {
     const sender = randomUserId('ghost-sender');
     for (let i = 0; i < 3; i++) await publish(gateway.url, ghost, 'job-match', { i }, `ghost-key-${i}`);
     const client = connectSocket(gateway.url, sender);
-    clients.push(client);
+    track(client);
     await connected(client);
     expect(await client.request('chat', { recipientId: ghost, content: 'anyone there?' })).toMatchObject({ ok: true });
 

@@ -1,9 +1,10 @@
 import { Queue } from 'bullmq';
 import request from 'supertest';
+import { closeAfterEach } from './support/close-after-each';
 import { runApp } from './support/gateway-process';
 import { randomUserId } from './support/prefix';
 import { testQueue, testRedisUrl } from './support/redis';
-import { openSse, type RawSseStream } from './support/sse-client';
+import { openSse } from './support/sse-client';
 import { startGateway, TEST_ADMIN_PASSWORD, TEST_API_KEY, TEST_JWT_SECRET, type TestGateway } from './support/start-gateway';
 import { userToken } from './support/tokens';
 import { waitFor } from './support/wait-for';
@@ -13,7 +14,7 @@ type Notification = { id: string; type: string; userId: string; data: Record<str
 describe('job-match pipeline', () => {
   let gateway: TestGateway;
   let queue: Queue;
-  const streams: RawSseStream[] = [];
+  const track = closeAfterEach();
   const posting = (overrides: Record<string, unknown> = {}) => ({
     id: `job-${Math.random().toString(36).slice(2, 10)}`,
     title: 'Senior Node.js engineer',
@@ -33,7 +34,7 @@ describe('job-match pipeline', () => {
   };
   const subscribe = async (userId: string, target = gateway) => {
     const stream = await openSse(target.url, '/api/events?types=job-match', asUser(userId));
-    streams.push(stream);
+    track(stream);
     await waitFor(() => stream.blocks.length > 0, 'the stream to open');
     return stream;
   };
@@ -45,10 +46,6 @@ describe('job-match pipeline', () => {
   beforeAll(async () => {
     gateway = await startGateway({ env: { WORKER_EMBEDDED: 'true' } });
     queue = testQueue('job-postings', gateway.config);
-  });
-
-  afterEach(() => {
-    for (const stream of streams.splice(0)) stream.close();
   });
 
   afterAll(async () => {
@@ -196,7 +193,7 @@ describe('job-match pipeline', () => {
     it('publishes every accepted posting once to jobs.new as job-posted, which any signed-in user may follow', async () => {
       const viewer = randomUserId();
       const board = await openSse(gateway.url, '/api/events?topics=jobs.new&types=job-posted', asUser(viewer));
-      streams.push(board);
+      track(board);
       await waitFor(() => board.blocks.length > 0, 'the board to open');
       const job = posting({ tags: ['backend'] });
       expect((await postJob(job)).status).toBe(202);
