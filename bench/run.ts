@@ -12,7 +12,8 @@
  * --render=<results.json> (only regenerate docs/benchmarks.* from saved results),
  * --profile (every server runs with --cpu-prof into bench/results/profiles/, and
  * the CPU of its connect phase is printed by package), and for development
- * --no-matching, --no-publishing, --no-storm, --systems=<id,...>, --connections=<n,...>.
+ * --no-matching, --no-publishing, --no-storm, --systems=<id,...>, --connections=<n,...>,
+ * --storm=quick|full (the storm's size apart from the run's).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -124,7 +125,9 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
   const withPublishing = !args.includes('--no-publishing');
   const publishingPlan = PUBLISHING_PLANS[full ? 'full' : 'quick'];
   const withStorm = !args.includes('--no-storm');
-  const stormPlan = STORM_PLANS[full ? 'full' : 'quick'];
+  const stormSize = option('storm') ?? (full ? 'full' : 'quick');
+  if (stormSize !== 'quick' && stormSize !== 'full') throw new Error(`--storm takes quick or full, not ${JSON.stringify(stormSize)}`);
+  const stormPlan = STORM_PLANS[stormSize];
   const totalWeight =
     plans.reduce((sum, p) => sum + systems.length * estimateSeconds(p), 0) +
     (withMatching ? matchingSeconds(matchingPlan) : 0) +

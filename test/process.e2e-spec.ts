@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import request from 'supertest';
 import { gatewayEnv, runGateway } from './support/gateway-process';
 import { randomUserId, uniquePrefix } from './support/prefix';
@@ -40,6 +42,11 @@ describe('the gateway process', () => {
     const gateway = runGateway(env);
     const port = await gateway.waitForListening();
     expect(gateway.stdout).toContain(`listening on http://127.0.0.1:${port}`);
+    // The accept queue is as deep as the kernel allows (LISTEN_BACKLOG's default), not Node's 511:
+    // `ss` shows a listening socket's queue size as its Send-Q.
+    const somaxconn = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const [, , sendQ] = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split(/\s+/);
+    expect(Number(sendQ)).toBe(Math.min(65535, somaxconn));
     const url = `http://127.0.0.1:${port}`;
     const userId = randomUserId();
     const stream = await openSse(url, '/api/events', { Authorization: `Bearer ${userToken(userId)}` });

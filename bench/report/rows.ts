@@ -92,8 +92,8 @@ export function publishingTable(publishing: PublishingResult): TextTable {
 
 export function stormTable(storm: StormResult): TextTable {
   return {
-    header: ['clients on A', 'published', 'retried publishes', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed (missed by them)', 'resets', 'failed reopens', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
-    numeric: [false, true, false, true, true, true, true, true, true, true, true, true, true],
+    header: ['clients on A', 'published', 'retried publishes', 'last reopened', 'last resumed', 'A exited', 'lost/dup/not resumed (missed by them)', 'resets', 'failed reopens', 'accept-queue overflows', 'p50 ms before·during', 'p99 ms before·during', 'p99 ratio', 'caught up p50·p99 ms'],
+    numeric: [false, true, false, true, true, true, true, true, true, true, true, true, true, true],
     rows: [
       [
         `${int(storm.streams)} SSE + ${int(storm.sockets)} Socket.IO`,
@@ -105,6 +105,8 @@ export function stormTable(storm: StormResult): TextTable {
         `${storm.lost}/${storm.duplicated}/${storm.notResumed} (${storm.missedByNotResumed ?? 0})`,
         int(storm.resets),
         int(storm.failedReopens),
+        // Results recorded before the column have no count.
+        typeof storm.acceptQueueOverflows === 'number' ? int(storm.acceptQueueOverflows) : '–',
         `${fixed(storm.unloaded.p50Ms, 1)}·${fixed(storm.storm.p50Ms, 1)}`,
         `${fixed(storm.unloaded.p99Ms, 1)}·${fixed(storm.storm.p99Ms, 1)}`,
         `${storm.p99Ratio.toFixed(2)}×`,

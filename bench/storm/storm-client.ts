@@ -7,13 +7,17 @@
  * `auth.lastEventId` (as the gateway's client library does).
  */
 import { io, type Socket } from 'socket.io-client';
+import { Backoff } from '../../libs/client/src/backoff';
 import { monotonicUs } from '../fanout/bench-message';
 import { openSseStream, type SseStream } from '../fanout/sse-stream';
 import { STORM_TYPE, type StormConnectionKind, type StormConnectionReport, type StormDevice, type StormReply, type StormRequest, type StormStatus } from './storm-protocol';
 
 const OPEN_TIMEOUT_MS = 30_000;
-/** A reopen that failed (a 502 while the balancer has no instance, say) is tried again after this, with jitter. */
-const FAILED_REOPEN_DELAY_MS = 1_000;
+/**
+ * A reopen that failed (a 502 while the balancer has no instance, say) is tried again after an
+ * exponential backoff with jitter: the settings of the client library's SSE transport.
+ */
+const FAILED_REOPEN_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
 
 class Tracked {
   readonly opens: number[] = [];
@@ -65,6 +69,7 @@ function sseClient(port: number, device: StormDevice, connection: Tracked): Prom
     let lastEventId = '';
     let retryMs = 0;
     let everOpened = false;
+    const backoff = new Backoff(FAILED_REOPEN_BACKOFF);
     const timer = setTimeout(() => {
       stream?.close();
       reject(new Error(`not open after ${OPEN_TIMEOUT_MS} ms`));
@@ -78,6 +83,7 @@ function sseClient(port: number, device: StormDevice, connection: Tracked): Prom
         {
           onOpen: () => {
             streamOpened = true;
+            backoff.reset();
             live++;
             connection.opened();
             if (!everOpened) {
@@ -105,7 +111,7 @@ function sseClient(port: number, device: StormDevice, connection: Tracked): Prom
             }
             if (closing) return;
             if (!streamOpened) connection.failedReopens++;
-            const delay = streamOpened ? retryMs : FAILED_REOPEN_DELAY_MS * (0.5 + Math.random());
+            const delay = streamOpened ? retryMs : backoff.next();
             setTimeout(open, delay);
           },
         },

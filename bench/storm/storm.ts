@@ -20,6 +20,7 @@ import { startFleet } from '../../scripts/fleet';
 import { monotonicUs } from '../fanout/bench-message';
 import type { ProgressBar } from '../progress-bar';
 import { API_KEY, JWT_SECRET, percentile, redisUrl, requestJson, root, trackChild, userToken } from '../support';
+import { acceptQueueOverflows } from './accept-queue';
 import { STORM_TYPE, type StormConnectionReport, type StormDevice, type StormReply, type StormRequest, type StormStatus } from './storm-protocol';
 
 export interface StormPlan {
@@ -69,6 +70,8 @@ export interface StormResult {
   readonly nginxErrorLog: string | null;
   readonly resets: number;
   readonly failedReopens: number;
+  /** Handshakes the kernel dropped, signal → end, because an accept queue was full (null: not on Linux). */
+  readonly acceptQueueOverflows: number | null;
   /** Publish → receipt before the signal (every client open). */
   readonly unloaded: StormLatency;
   /**
@@ -241,6 +244,7 @@ export async function runStorm(plan: StormPlan, prefix: string, bar: ProgressBar
     await sleep(plan.unloadedSeconds * 1000);
 
     const signalSeq = publisher.next;
+    const overflowsBefore = acceptQueueOverflows();
     const signalUs = monotonicUs();
     const exited = gatewayA.stop('SIGTERM').then(() => monotonicUs());
     await Promise.all(clients.map((client) => client.ask({ cmd: 'signal', firstSeq: signalSeq })));
@@ -254,12 +258,14 @@ export async function runStorm(plan: StormPlan, prefix: string, bar: ProgressBar
       await sleep(250);
     }
     const stormEndUs = monotonicUs();
+    const overflowsAfter = acceptQueueOverflows();
+    const overflows = overflowsBefore === null || overflowsAfter === null ? null : overflowsAfter - overflowsBefore;
     await publisher.stop();
     const exitUs = await exited;
     await sleep(TAIL_MS);
     const reports = (await Promise.all(clients.map((client) => client.ask({ cmd: 'report' })))).flatMap((reply) => reply.report as StormConnectionReport[]);
     const nginxErrorLog = keepNginxErrorLog(fleet.runDir);
-    return summarize(plan, reports, publisher, { publishingFromUs, signalUs, signalSeq, stormEndUs, exitUs, failedOpens, notResumed: status.connections - status.done, nginxErrorLog });
+    return summarize(plan, reports, publisher, { publishingFromUs, signalUs, signalSeq, stormEndUs, exitUs, failedOpens, notResumed: status.connections - status.done, nginxErrorLog, overflows });
   } finally {
     await publisher.stop();
     await Promise.all(clients.map((client) => client.ask({ cmd: 'close' }).catch(() => undefined)));
@@ -289,7 +295,7 @@ function summarize(
   plan: StormPlan,
   reports: StormConnectionReport[],
   publisher: StormPublisher,
-  at: { publishingFromUs: number; signalUs: number; signalSeq: number; stormEndUs: number; exitUs: number; failedOpens: number; notResumed: number; nginxErrorLog: string | null },
+  at: { publishingFromUs: number; signalUs: number; signalSeq: number; stormEndUs: number; exitUs: number; failedOpens: number; notResumed: number; nginxErrorLog: string | null; overflows: number | null },
 ): StormResult {
   const unloaded: number[] = [];
   const storm: number[] = [];
@@ -344,6 +350,7 @@ function summarize(
     nginxErrorLog: at.nginxErrorLog,
     resets: reports.reduce((sum, r) => sum + r.resets, 0),
     failedReopens: reports.reduce((sum, r) => sum + r.failedReopens, 0),
+    acceptQueueOverflows: at.overflows,
     unloaded: before,
     storm: during,
     p99Ratio: Math.round((during.p99Ms / before.p99Ms) * 100) / 100,

@@ -29,7 +29,10 @@ async function bootstrap(): Promise<void> {
   if (config.adminPassword === null) {
     log.warn('ADMIN_PASSWORD is not set: Bull Board at /admin/queues answers 401.');
   }
-  await app.listen(config.port, config.host);
+  // Nest hands listen()'s arguments on to http.Server#listen(port, host, backlog, callback), but types
+  // them only up to the host; the process test checks that the accept queue is the one asked for.
+  const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
+  await listen(config.port, config.host, config.listenBacklog);
   const { port } = app.getHttpServer().address() as AddressInfo;
   log.log(`listening on http://${config.host}:${port}`);
 }

@@ -139,11 +139,11 @@ describe('loadGatewayConfig', () => {
     ]);
   });
 
-  it('reads the fleet variables: INSTANCE_ID, the connection caps and the drain pace', () => {
+  it('reads the fleet variables: INSTANCE_ID, the connection caps, the drain pace and the accept queue', () => {
     const defaults = loadGatewayConfig({});
-    expect(defaults).toMatchObject({ instanceId: null, maxConnectionsPerUser: 32, maxConnectionsPerInstance: 20000, drainPercentPerSecond: 25 });
-    const given = loadGatewayConfig({ INSTANCE_ID: 'g-2', MAX_CONNECTIONS_PER_USER: '4', MAX_CONNECTIONS_PER_INSTANCE: '100', DRAIN_PERCENT_PER_SECOND: '100' });
-    expect(given).toMatchObject({ instanceId: 'g-2', maxConnectionsPerUser: 4, maxConnectionsPerInstance: 100, drainPercentPerSecond: 100 });
+    expect(defaults).toMatchObject({ instanceId: null, maxConnectionsPerUser: 32, maxConnectionsPerInstance: 20000, drainPercentPerSecond: 25, listenBacklog: 65535 });
+    const given = loadGatewayConfig({ INSTANCE_ID: 'g-2', MAX_CONNECTIONS_PER_USER: '4', MAX_CONNECTIONS_PER_INSTANCE: '100', DRAIN_PERCENT_PER_SECOND: '100', LISTEN_BACKLOG: '511' });
+    expect(given).toMatchObject({ instanceId: 'g-2', maxConnectionsPerUser: 4, maxConnectionsPerInstance: 100, drainPercentPerSecond: 100, listenBacklog: 511 });
   });
 
   it.each([
@@ -154,6 +154,8 @@ describe('loadGatewayConfig', () => {
     // Below 15%/s the last wave would leave too late for the 10 s shutdown deadline.
     ['DRAIN_PERCENT_PER_SECOND', '14'],
     ['DRAIN_PERCENT_PER_SECOND', '101'],
+    ['LISTEN_BACKLOG', '0'],
+    ['LISTEN_BACKLOG', '65536'],
   ])('refuses %s=%p, naming it', (name, value) => {
     expect(() => loadGatewayConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });

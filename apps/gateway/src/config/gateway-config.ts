@@ -6,6 +6,8 @@ import { boolean, ConfigError, type Env, integer, loadNotificationsConfig, type 
 export interface GatewayConfig extends NotificationsConfig {
   readonly port: number;
   readonly host: string;
+  /** Accept queue of the listening socket; the kernel caps it at net.core.somaxconn. */
+  readonly listenBacklog: number;
   readonly jwtSecret: string;
   /** True when no JWT_SECRET was given and a random per-process one is in use. */
   readonly jwtSecretGenerated: boolean;
@@ -44,6 +46,9 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 const variables = {
   PORT: { schema: integer(0, 65535), fallback: '3000' },
   HOST: { schema: z.string().min(1, 'must not be empty'), fallback: '0.0.0.0' },
+  // Node's own default, 511, overflows when a neighbour's whole drain lands here: the kernel then
+  // drops handshakes and a proxy's connect times out. The kernel caps the value at somaxconn (as Go does).
+  LISTEN_BACKLOG: { schema: integer(1, 65535), fallback: '65535' },
   SSE_HEARTBEAT_MS: { schema: integer(10, 3_600_000), fallback: '15000' },
   SSE_RETRY_MS: { schema: integer(0, 3_600_000), fallback: '3000' },
   WORKER_EMBEDDED: { schema: boolean, fallback: 'true' },
@@ -130,6 +135,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     ...notifications,
     port: read(env, 'PORT'),
     host: read(env, 'HOST'),
+    listenBacklog: read(env, 'LISTEN_BACKLOG'),
     jwtSecret: jwtSecret || randomBytes(32).toString('base64url'),
     jwtSecretGenerated: !jwtSecret,
     internalApiKey,
