@@ -12,16 +12,17 @@
  * before it (target ≤ 3×), and apart from it the catch-up of those published
  * while their connection was away.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFleet } from '../../scripts/fleet';
 import { monotonicUs } from '../fanout/bench-message';
 import type { ProgressBar } from '../progress-bar';
-import { API_KEY, JWT_SECRET, percentile, redisUrl, requestJson, root, trackChild, userToken } from '../support';
+import { API_KEY, JWT_SECRET, percentile, redisUrl, root, userToken } from '../support';
 import { acceptQueueOverflows } from './accept-queue';
-import { STORM_TYPE, type StormConnectionReport, type StormDevice, type StormReply, type StormRequest, type StormStatus } from './storm-protocol';
+import { StormClient } from './storm-client-handle';
+import type { StormConnectionReport, StormDevice, StormStatus } from './storm-protocol';
+import { StormPublisher } from './storm-publisher';
 
 export interface StormPlan {
   readonly users: number;
@@ -95,107 +96,11 @@ const CLIENT_PROCESSES = 2;
 const UNLOADED_SKIP_US = 2_000_000;
 const RESUME_DEADLINE_MS = 60_000;
 const TAIL_MS = 3_000;
-const MAX_PUBLISHES_IN_FLIGHT = 64;
-const MAX_PUBLISH_ATTEMPTS = 50;
 
 /** Expected seconds of the phase, to weigh the progress bar. */
 export function stormSeconds(plan: StormPlan): number {
   const connections = plan.users * (plan.ssePerUser + plan.socketsPerUser);
   return 10 + connections / 1000 + plan.unloadedSeconds + 15 + TAIL_MS / 1000;
-}
-
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-class StormClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, (reply: StormReply) => void>();
-
-  constructor(private readonly child: ChildProcess) {
-    child.on('message', (reply: StormReply) => {
-      this.pending.get(reply.id)?.(reply);
-      this.pending.delete(reply.id);
-    });
-    child.once('exit', (code) => {
-      for (const waiter of this.pending.values()) waiter({ id: 0, ok: false, error: `storm client exited (${code})` });
-      this.pending.clear();
-    });
-  }
-
-  static start(): StormClient {
-    const file = path.join(__dirname, 'storm-client.ts');
-    return new StormClient(trackChild(fork(file, [], { execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
-  }
-
-  async ask(request: WithoutId<StormRequest>): Promise<Extract<StormReply, { ok: true }>> {
-    const id = this.nextId++;
-    const reply = await new Promise<StormReply>((resolve) => {
-      this.pending.set(id, resolve);
-      this.child.send({ ...request, id });
-    });
-    if (!reply.ok) throw new Error(reply.error);
-    return reply;
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-}
-
-/** Publishes round-robin at a steady rate through nginx; a refused or failed publish is retried with its idempotency key. */
-class StormPublisher {
-  readonly sentUs: number[] = [];
-  readonly accepted: boolean[] = [];
-  gaveUp = 0;
-  /** Failed attempts (each retried), by HTTP status or `error`. */
-  readonly failures: Record<string, number> = {};
-  private seq = 0;
-  private inFlight = 0;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly port: number,
-    private readonly users: number,
-    private readonly rate: number,
-  ) {}
-
-  get next(): number {
-    return this.seq;
-  }
-
-  start(): void {
-    const startedUs = monotonicUs();
-    this.timer = setInterval(() => {
-      const due = Math.floor(((monotonicUs() - startedUs) / 1e6) * this.rate);
-      while (this.seq < due && this.inFlight < MAX_PUBLISHES_IN_FLIGHT) this.send(this.seq++, 1);
-    }, 5);
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    while (this.inFlight > 0) await sleep(20);
-  }
-
-  private send(seq: number, attempt: number): void {
-    if (attempt === 1) this.sentUs[seq] = monotonicUs();
-    this.inFlight++;
-    const body = {
-      userId: `storm-user-${seq % this.users}`,
-      type: STORM_TYPE,
-      data: { stormSeq: seq, title: 'Senior Node.js engineer (realtime systems)', company: 'Acme Benchmarks GmbH' },
-      idempotencyKey: `storm-${seq}`,
-    };
-    const settle = (ok: boolean, why = '') => {
-      this.inFlight--;
-      if (!ok) this.failures[why] = (this.failures[why] ?? 0) + 1;
-      if (ok) this.accepted[seq] = true;
-      else if (attempt >= MAX_PUBLISH_ATTEMPTS) this.gaveUp++;
-      else setTimeout(() => this.send(seq, attempt + 1), 100);
-    };
-    requestJson(this.port, 'POST', '/api/notifications', body, { 'X-API-Key': API_KEY }).then(
-      (response) => settle(response.status === 202, String(response.status)),
-      () => settle(false, 'error'),
-    );
-  }
 }
 
 function latencyOf(values: number[]): StormLatency {
