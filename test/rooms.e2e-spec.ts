@@ -301,7 +301,7 @@ describe('rooms', () => {
     });
   });
 
-  it('ships no credential in socket data: fetchSockets from another instance sees no token, cookie or authorization', async () => {
+  it('ships no credential in socket data (fetchSockets from another instance sees no token, cookie or authorization), and keeps no opening request', async () => {
     const prefix = uniquePrefix();
     const [one, two] = await Promise.all([startGateway({ sharedPrefix: prefix }), startGateway({ sharedPrefix: prefix })]);
     const userId = randomUserId();
@@ -334,6 +334,10 @@ describe('rooms', () => {
       expect(query).toMatchObject({ keep: 'me' });
       expect(url).not.toContain(token);
       expect(JSON.stringify(remote.handshake)).not.toContain(token);
+      // The request that opened the session still held the token in rawHeaders and url: let go of.
+      const local = (one.app.get(RealtimeGateway) as unknown as { server: Server }).server.of('/').sockets.get(socket.id as string);
+      expect(local?.data).toMatchObject({ user: { id: userId } });
+      expect(local?.conn.request).toBeNull();
     } finally {
       socket.disconnect();
       await Promise.all([one.close(), two.close()]);

@@ -28,3 +28,15 @@ export function dropHandshakeCredentials(handshake: HandshakeWithCredentials): v
   const rest = params.toString();
   handshake.url = handshake.url.slice(0, query) + (rest === '' ? '' : `?${rest}`);
 }
+
+/**
+ * Lets go of the HTTP request that opened the session, which Engine.IO keeps
+ * for the socket's whole life (for express-session and the like; nothing here
+ * reads it once the handshake is built). Its `rawHeaders` and `url` still hold
+ * the credentials {@link dropHandshakeCredentials} took out of the handshake,
+ * and it is a few kB of every idle socket (Socket.IO's memory-usage guide
+ * gives the same advice).
+ */
+export function releaseOpeningRequest(engineSocket: { request: unknown }): void {
+  engineSocket.request = null;
+}

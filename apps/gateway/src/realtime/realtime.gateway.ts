@@ -44,7 +44,7 @@ import {
   RoomRequest,
   validatePayload,
 } from './realtime.dto';
-import { dropHandshakeCredentials, type HandshakeWithCredentials } from './handshake-credentials';
+import { dropHandshakeCredentials, type HandshakeWithCredentials, releaseOpeningRequest } from './handshake-credentials';
 import { RoomMembership } from './room-membership';
 import { RoomTraffic } from './room-traffic';
 import { personalRoom } from './rooms';
@@ -134,6 +134,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     socket.data = { user };
     // Read and verified: from here on the handshake is socket data that the adapter may ship to other instances.
     dropHandshakeCredentials(socket.handshake as HandshakeWithCredentials);
+    releaseOpeningRequest(socket.conn as unknown as { request: unknown });
     // The feed is live before the client hears `connect`, as an SSE stream is before its headers:
     // a notification published right after `connect` is never lost to a fresh client.
     const sink = new SocketFeedSink(socket, this.stats);
