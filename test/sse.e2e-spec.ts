@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { NotificationFanout } from '@app/notifications';
 import { SseConnections } from '../apps/gateway/src/events/sse-connections';
@@ -104,19 +105,28 @@ describe('SSE: GET /api/events', () => {
   });
 
   describe('identity', () => {
-    it('accepts the token as Bearer header, access_token cookie or access_token query', async () => {
+    it('accepts the token as Bearer header, access_token cookie or access_token query, and forgets it once admitted', async () => {
       const userId = randomUserId();
       const token = userToken(userId);
+      // A stream's request lives as long as the stream: it must not keep the token that long.
+      const requests: IncomingMessage[] = [];
+      const keep = (incoming: IncomingMessage) => requests.push(incoming);
+      const server = gateway.app.getHttpServer();
+      server.on('request', keep);
       const byHeader = await openSse(gateway.url, '/api/events', { Authorization: `Bearer ${token}` });
       // The cookie counts on a request of the gateway's own page (see cookie-admission.e2e-spec.ts).
       const byCookie = await openSse(gateway.url, '/api/events', { Cookie: `theme=dark; access_token=${token}`, 'Sec-Fetch-Site': 'same-origin' });
       const byQuery = await openSse(gateway.url, `/api/events?access_token=${token}`);
       streams.push(byHeader, byCookie, byQuery);
+      server.off('request', keep);
       const id = await publish(gateway.url, userId);
       for (const stream of [byHeader, byCookie, byQuery]) {
         expect(stream.status).toBe(200);
         expect((await stream.waitForEvents(1))[0].id).toBe(id);
       }
+      expect(requests).toHaveLength(3);
+      for (const { url, headers, rawHeaders } of requests) expect(JSON.stringify({ url, headers, rawHeaders })).not.toContain(token);
+      expect(requests[1].headers.cookie).toBeUndefined();
     });
 
     it.each([

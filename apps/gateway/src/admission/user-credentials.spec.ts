@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { bearerToken, type CredentialSources, readUserToken } from './user-credentials';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { bearerToken, type CredentialSources, forgetRequestCredentials, readUserToken } from './user-credentials';
 
 const SAME_ORIGIN: IncomingHttpHeaders = { host: 'gw.example', 'sec-fetch-site': 'same-origin' };
 const read = (sources: Partial<CredentialSources>) => readUserToken({ headers: {}, ...sources }, []);
@@ -40,5 +40,21 @@ describe('bearerToken', () => {
     [undefined, null],
   ])('%j → %j', (header, token) => {
     expect(bearerToken(header)).toBe(token);
+  });
+});
+
+describe('forgetRequestCredentials', () => {
+  it('drops the credential headers, their raw copies in any case, and ?access_token, and keeps the rest', () => {
+    const request = {
+      headers: { cookie: 'access_token=t; theme=dark', authorization: 'Bearer t', 'proxy-authorization': 'Basic x', 'last-event-id': '1-0', host: 'gw' },
+      rawHeaders: ['Host', 'gw', 'AUTHORIZATION', 'Bearer t', 'Cookie', 'access_token=t; theme=dark', 'Last-Event-ID', '1-0', 'proxy-authorization', 'Basic x'],
+      url: '/api/events?types=job-match&access_token=t',
+    } as unknown as IncomingMessage;
+    forgetRequestCredentials(request);
+    expect({ headers: request.headers, rawHeaders: request.rawHeaders, url: request.url }).toEqual({
+      headers: { 'last-event-id': '1-0', host: 'gw' },
+      rawHeaders: ['Host', 'gw', 'Last-Event-ID', '1-0'],
+      url: '/api/events?types=job-match',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { parse as parseCookies } from 'cookie';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { cookieMayAuthenticate } from './origin-policy';
 
 /** Where a request or handshake may carry the user token. */
@@ -36,6 +36,33 @@ export function bearerToken(authorization: string | undefined): string | null {
   if (typeof authorization !== 'string') return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return match ? match[1] : null;
+}
+
+/** Headers that carry a credential; once the user is known nothing needs them again. */
+export const CREDENTIAL_HEADERS: readonly string[] = ['cookie', 'authorization', 'proxy-authorization'];
+
+/** `url` without its `access_token` query parameter (the rest of the query as it was, or re-encoded when it had one). */
+export function withoutAccessToken(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0) return url;
+  const params = new URLSearchParams(url.slice(query + 1));
+  if (!params.has('access_token')) return url;
+  params.delete('access_token');
+  const rest = params.toString();
+  return url.slice(0, query) + (rest === '' ? '' : `?${rest}`);
+}
+
+/**
+ * Makes an admitted request forget the credentials it came with: the headers,
+ * their raw copy, and `?access_token` in its URL. A stream's request lives as
+ * long as the stream, for hours; no token should sit in the heap longer than
+ * the check that needed it.
+ */
+export function forgetRequestCredentials(request: IncomingMessage): void {
+  for (const name of CREDENTIAL_HEADERS) delete request.headers[name];
+  const raw = request.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (CREDENTIAL_HEADERS.includes(raw[i].toLowerCase())) raw.splice(i, 2);
+  if (request.url !== undefined) request.url = withoutAccessToken(request.url);
 }
 
 /** A non-empty string; anything else (a repeated query parameter's array, a number in `auth`) is no token. */

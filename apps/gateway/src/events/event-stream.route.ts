@@ -6,6 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { EdgeAdmission } from '../admission/edge-admission';
 import { corsOptions } from '../admission/origin-policy';
 import { queryOf } from '../admission/query-parameters';
+import { forgetRequestCredentials } from '../admission/user-credentials';
 import { httpErrorAnswer } from '../http-error-answer';
 import { TopicAccess } from '../topics/topic-access';
 import { readEventsRequest } from './events.query';
@@ -78,6 +79,7 @@ export class EventStreamRoute {
     const { types, topics, resume } = readEventsRequest(query, request.headers['last-event-id']);
     this.topicAccess.assertMayFollow(user, topics);
     const slot = this.admission.admitConnection(user);
+    forgetRequestCredentials(request);
     request.socket.setTimeout(0);
     const connection = this.connections.add(response, user, slot, topics);
     const opening = [this.feed.open(this.keys.userFeed(user.id), { after: resume?.user ?? null, types }, connection.sinkOf(0))];

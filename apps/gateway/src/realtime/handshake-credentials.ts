@@ -1,3 +1,5 @@
+import { CREDENTIAL_HEADERS, withoutAccessToken } from '../admission/user-credentials';
+
 /** The parts of a Socket.IO handshake that can carry a credential. */
 export interface HandshakeWithCredentials {
   headers: Record<string, string | string[] | undefined>;
@@ -5,9 +7,6 @@ export interface HandshakeWithCredentials {
   query: Record<string, unknown>;
   url: string;
 }
-
-/** Headers that carry a credential; once the socket is authenticated nothing needs them again. */
-const CREDENTIAL_HEADERS = ['cookie', 'authorization', 'proxy-authorization'] as const;
 
 /**
  * Removes every credential from a handshake once it has been verified.
@@ -20,13 +19,7 @@ export function dropHandshakeCredentials(handshake: HandshakeWithCredentials): v
   for (const name of CREDENTIAL_HEADERS) delete handshake.headers[name];
   delete handshake.auth.token;
   delete handshake.query.access_token;
-  const query = handshake.url.indexOf('?');
-  if (query < 0) return;
-  const params = new URLSearchParams(handshake.url.slice(query + 1));
-  if (!params.has('access_token')) return;
-  params.delete('access_token');
-  const rest = params.toString();
-  handshake.url = handshake.url.slice(0, query) + (rest === '' ? '' : `?${rest}`);
+  handshake.url = withoutAccessToken(handshake.url);
 }
 
 /**
