@@ -57,4 +57,16 @@ describe('forgetRequestCredentials', () => {
       url: '/api/events?types=job-match',
     });
   });
+
+  it.each([
+    ['/api/events?types=job-match', '/api/events?types=job-match'],
+    ['/api/events?access%5Ftoken=t&types=a', '/api/events?types=a'],
+    ['/api/events?types=a%2Cb&access_token=t', '/api/events?types=a%2Cb'],
+    ['/api/events?types=a%2Cb', '/api/events?types=a%2Cb'],
+    ['/api/events?access_token=t', '/api/events'],
+  ])('rewrites %s to %s', (url, forgotten) => {
+    const request = { headers: {}, rawHeaders: [], url } as unknown as IncomingMessage;
+    forgetRequestCredentials(request);
+    expect(request.url).toBe(forgotten);
+  });
 });

@@ -45,6 +45,9 @@ export const CREDENTIAL_HEADERS: readonly string[] = ['cookie', 'authorization',
 export function withoutAccessToken(url: string): string {
   const query = url.indexOf('?');
   if (query < 0) return url;
+  // Most URLs carry no token: skip the parse. A key can be percent-encoded
+  // (`access%5Ftoken` reads as `access_token`), so any '%' takes the slow path.
+  if (!url.includes('access_token', query) && !url.includes('%', query)) return url;
   const params = new URLSearchParams(url.slice(query + 1));
   if (!params.has('access_token')) return url;
   params.delete('access_token');
