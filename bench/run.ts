@@ -31,6 +31,7 @@ import { renderBenchmarksMarkdown } from './report/markdown';
 import { renderChartSvg } from './report/chart';
 import { fanoutTable, matchingTable, publishingTable, renderText, stormTable } from './report/rows';
 import { evaluateTargets } from './report/targets';
+import type { ProfileSummary } from './report/cpu-profile';
 import type { MachineInfo, RunResult } from './run-result';
 import { deletePrefix, installCleanup, redisUrl, root } from './support';
 
@@ -160,12 +161,7 @@ async function measureAndReport(runId: string, newPrefix: (label: string) => str
               ? `, ${cell.latency.publishFailures + cell.saturation.publishFailures} failed publishes (${cell.publishErrors.join('; ')})`
               : ''),
         );
-        if (cell.profile) {
-          const { connect } = cell.profile;
-          const perConnection = (ms: number) => `${Math.round((ms * 1000) / cell.connect.opened)} µs`;
-          bar.log(`  connect phase CPU: ${perConnection(connect.busyMs)} per connection (${cell.profile.file})`);
-          for (const share of connect.byPackage.slice(0, 10)) bar.log(`    ${perConnection(share.ms).padStart(8)} ${String(share.percent).padStart(5)}%  ${share.name}`);
-        }
+        if (cell.profile) logProfile(cell, bar);
       } catch (error) {
         failures.push({ system: system.id, connections: cellPlan.connections, error: (error as Error).message });
         bar.log(`${stepLabel}: FAILED: ${(error as Error).message}`);
@@ -256,3 +252,23 @@ main().catch((error) => {
   process.stderr.write(`\n${(error as Error).stack ?? error}\n`);
   process.exit(1);
 });
+
+/** Where the server's CPU went, per connection opened and per delivery, by package (--profile). */
+function logProfile(cell: CellResult, bar: ProgressBar): void {
+  const { profile } = cell;
+  if (!profile) return;
+  bar.log(`  CPU profile: ${profile.file}`);
+  const deliveries = cell.saturation.expected * cell.saturation.roundsDeliveriesPerSecond.length;
+  const windows: [string, ProfileSummary | null, number][] = [
+    ['one user\'s connects', profile.connect, cell.connect.opened],
+    ['distinct users\' connects', profile.connectUsers, cell.connectUsers?.opened ?? 0],
+    ['saturation deliveries', profile.saturation, deliveries],
+  ];
+  for (const [name, summary, count] of windows) {
+    if (summary === null || count === 0) continue;
+    const each = (ms: number) => `${((ms * 1000) / count).toFixed(2)} µs`;
+    bar.log(`  ${name}: ${each(summary.busyMs)} of CPU each (busy ${summary.busyMs} of ${summary.windowMs} ms)`);
+    for (const share of summary.byPackage.slice(0, 8)) bar.log(`    ${each(share.ms).padStart(10)} ${String(share.percent).padStart(5)}%  ${share.name}`);
+    for (const share of summary.topSelf.slice(0, 5)) bar.log(`    ${each(share.ms).padStart(10)} ${String(share.percent).padStart(5)}%  self: ${share.name}`);
+  }
+}

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgressBar } from '../progress-bar';
 import { type ProfileSummary, summarizeProfile } from '../report/cpu-profile';
 import { API_KEY, appEnv, root, userToken } from '../support';
-import { BENCH_TOPIC, BENCH_USER } from './bench-message';
+import { BENCH_TOPIC, BENCH_USER, monotonicUs } from './bench-message';
 import { barrier, pacedPhase, type PhaseContext, type PhaseFigures, saturationPhase, warmUp } from './fanout-phases';
 import { LoadClients } from './load-clients';
 import { Publisher } from './publisher';
@@ -50,8 +50,11 @@ export interface CellResult {
   /** Distinct reasons of failed publish requests, if any (the count is in each phase's figures). */
   readonly publishErrors: string[];
   readonly clientRssBytes: number;
-  /** With --profile: the server's CPU profile, and where its CPU went while the connections opened. */
-  readonly profile?: { file: string; connectWindowUs: [number, number]; connect: ProfileSummary };
+  /**
+   * With --profile: the server's CPU profile, and where its CPU went while one user's N
+   * connections opened, while N distinct users' did, and over the saturation rounds.
+   */
+  readonly profile?: { file: string; connect: ProfileSummary; connectUsers: ProfileSummary | null; saturation: ProfileSummary };
 }
 
 export interface ConnectFigures {
@@ -129,6 +132,8 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
   const publisher = new Publisher(server.port, API_KEY, toTopic);
   let result: CellResult;
   let connectWindow: [number, number];
+  let saturationWindow: [number, number];
+  let usersWindow: [number, number] | null = null;
   try {
     await sleep(500);
     const before = await server.probe();
@@ -164,6 +169,7 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
     const saturationFrom = latencyFrom + plan.latencySeconds;
     const roundSpan = (weight - saturationFrom - 3 - connectSpan) / plan.saturationRounds;
     const rounds: Awaited<ReturnType<typeof saturationPhase>>[] = [];
+    const saturationFromUs = monotonicUs();
     for (let round = 0; round < plan.saturationRounds; round++) {
       rounds.push(
         await saturationPhase(phases, PHASE.saturation + round, plan.saturationMessages, plan.window, (fraction) =>
@@ -171,6 +177,7 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
         ),
       );
     }
+    saturationWindow = [saturationFromUs, monotonicUs()];
     const median = [...rounds].sort((a, b) => a.deliveriesPerSecond - b.deliveriesPerSecond)[Math.floor(rounds.length / 2)];
     const sum = (key: 'losses' | 'duplicates' | 'publishFailures') => rounds.reduce((total, round) => total + round[key], 0);
 
@@ -183,6 +190,7 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
       await sleep(SETTLE_MS);
       const users = await clients.connect(system.transport, server.port, Array.from({ length: n }, (_, i) => userToken(`bench-device-user-${i}`)), plan.connectConcurrency);
       connectUsers = figures(users);
+      usersWindow = [users.startUs, users.endUs];
     }
     result = {
       system: system.id,
@@ -222,7 +230,11 @@ export async function runCell(system: System, plan: CellPlan, context: CellConte
   const profile = profileDir && fs.existsSync(profileDir) ? fs.readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile')) : undefined;
   if (profileDir && profile) {
     const file = path.join(profileDir, profile);
-    result = { ...result, profile: { file: path.relative(root, file), connectWindowUs: connectWindow, connect: summarizeProfile(file, connectWindow[0], connectWindow[1]) } };
+    const summary = (window: [number, number]) => summarizeProfile(file, window[0], window[1]);
+    result = {
+      ...result,
+      profile: { file: path.relative(root, file), connect: summary(connectWindow), connectUsers: usersWindow && summary(usersWindow), saturation: summary(saturationWindow) },
+    };
   }
   return result;
 }
