@@ -9,6 +9,7 @@ import { type RedisClient, RedisConnections, RedisKeys } from '@app/notification
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { corsOptions, handshakeOriginAllowed } from '../admission/origin-policy';
 import { RoomChannelSubscriptions } from './room-channel-subscriptions';
+import { batchWebSocketWrites } from './websocket-write-batching';
 
 /** Largest Socket.IO message a client may send; bigger ones close its connection (engine.io's rule). */
 // Room for a 4000-character message even when every character is JSON-escaped (\u0000 is 6 bytes).
@@ -41,6 +42,7 @@ export class RedisIoAdapter extends IoAdapter {
       allowRequest: (request, callback) => callback(null, handshakeOriginAllowed(request.headers, config.corsOrigins)),
     } as ServerOptions);
     server.engine.use(engineHttpPolicy);
+    batchWebSocketWrites(server.engine);
     if (config.instanceId !== null) prefixSessionIds(server.engine, config.instanceId);
     server.adapter(this.createRedisAdapter(config, connections));
     return server;
