@@ -20,7 +20,7 @@ async function writesForBurst(batched: boolean): Promise<number> {
   const client = connect(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], reconnection: false });
   try {
     const [socket] = (await once(server, 'connection')) as [Socket];
-    if (!client.connected) await once(client, 'connect');
+    if (!client.connected) await new Promise((resolve) => client.once('connect', () => resolve(undefined)));
     const tcp = (socket.conn as unknown as { transport: { socket: { _socket: NetSocket } } }).transport.socket._socket;
     let writes = 0;
     const counted = tcp as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
