@@ -1,7 +1,7 @@
 import type { CellResult } from '../bench/fanout/fanout-cell';
 import type { PublishingResult } from '../bench/publishing';
 import { evaluateTargets, type TargetResult } from '../bench/report/targets';
-import type { StormResult } from '../bench/storm/storm';
+import { STORM_PLANS, type StormResult } from '../bench/storm/storm';
 
 /* The verdicts docs/benchmarks.md prints: each target against the figure it names, with its own threshold. */
 
@@ -60,8 +60,12 @@ describe('bench targets', () => {
       worker: row('one job-matcher process', 31_000, 0.52),
       batch: row('batch', 20_000, 0.33),
     };
-    const storm = { streams: 10, sockets: 2, p99Ratio: 2.5, lost: 0, duplicated: 1, notResumed: 0 } as StormResult;
+    const storm = { plan: STORM_PLANS.quick, streams: 10, sockets: 2, p99Ratio: 2.5, lost: 0, duplicated: 1, notResumed: 0 } as StormResult;
     const more = evaluateTargets({ cells: [], matching: null, publishing, storm });
+    // The storm's own size says whether it was the smaller one, whatever the run's mode.
+    expect(more.find((r) => r.target.startsWith('reconnect storm: publish'))?.scope).toContain('quick run: fewer');
+    const full = evaluateTargets({ cells: [], matching: null, publishing: null, storm: { ...storm, plan: STORM_PLANS.full } }, true);
+    expect(full.find((r) => r.target.startsWith('reconnect storm: publish'))?.scope).not.toContain('fewer');
     expect(more.filter((r) => r.target.includes('vs the append script')).map((r) => r.met)).toEqual([true, false]);
     expect(more.find((r) => r.target.startsWith('reconnect storm: publish'))?.met).toBe(true);
     expect(more.find((r) => r.target.startsWith('reconnect storm: lost'))?.met).toBe(false);
