@@ -10,23 +10,21 @@
  *
  * The end-to-end tests import {@link startFleet}, so they run exactly this topology.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { bundlePath as bundle, buildIfStale } from '../tools/build-if-stale';
 import { freePort } from '../tools/free-port';
+import { findNginx, renderNginxConfig } from './fleet/nginx-config';
+import { type FleetGateway, type FleetProcess, httpStatus, LOOPBACK, ManagedGateway, ManagedProcess, START_TIMEOUT_MS, stringEnv } from './fleet/managed-process';
+
+export { findNginx, renderNginxConfig } from './fleet/nginx-config';
+export type { FleetGateway, FleetProcess } from './fleet/managed-process';
 
 const root = path.resolve(__dirname, '..');
-const LOOPBACK = '127.0.0.1';
-const TEMPLATE = path.join(root, 'deploy/nginx/gateway.conf.template');
-
-/** Gateways and the job-matcher exit within 10 s of SIGTERM (the contract); past this they are killed. */
-const STOP_GRACE_MS = 12_000;
-const START_TIMEOUT_MS = 30_000;
 
 export interface FleetOptions {
   /** Gateway instances behind nginx; default 2. */
@@ -43,25 +41,6 @@ export interface FleetOptions {
   onLog?: (line: string) => void;
 }
 
-export interface FleetProcess {
-  readonly name: string;
-  /** The running (or last) child process. */
-  readonly process: ChildProcess;
-  /** Its last 500 lines of stdout and stderr. */
-  logs(): string;
-  /** Sends `signal` (default SIGTERM) and resolves with the exit code once it exited (SIGKILL after 12 s). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-export interface FleetGateway extends FleetProcess {
-  readonly instanceId: string;
-  readonly port: number;
-  /** http://127.0.0.1:<port>, bypassing nginx. */
-  readonly url: string;
-  /** Stops it if it still runs, starts it again on the same port (nginx's upstream) and resolves once /health is 200. */
-  restart(): Promise<void>;
-}
-
 export interface Fleet {
   /** nginx: http://127.0.0.1:<port>. */
   readonly url: string;
@@ -76,21 +55,6 @@ export interface Fleet {
   readonly nginx: FleetProcess;
   /** Stops nginx, the gateways, the job-matcher and a Redis it started; removes the run directory. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** nginx's path, or null when it is not installed (Debian puts it in /usr/sbin, often not on a user's PATH). */
-export function findNginx(): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'];
-  for (const dir of dirs) {
-    const candidate = path.join(dir || '.', 'nginx');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 /** Starts the whole topology and resolves once nginx answers /health through a gateway. */
@@ -199,218 +163,6 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     await cleanUp();
     throw error;
   }
-}
-
-/** Fills deploy/nginx/gateway.conf.template for these gateways. */
-export function renderNginxConfig(options: {
-  runDir: string;
-  listen: string;
-  gateways: ReadonlyArray<{ instanceId: string; port: number }>;
-  fileLimit?: number;
-}): string {
-  const fileLimit = options.fileLimit ?? openFileLimit();
-  const values: Record<string, string> = {
-    RUN_DIR: options.runDir,
-    WORKER_PROCESSES: 'auto',
-    WORKER_RLIMIT_NOFILE: String(fileLimit),
-    // Keep room under the descriptor limit for the log files and listening sockets.
-    WORKER_CONNECTIONS: String(Math.max(512, fileLimit - 256)),
-    LISTEN: options.listen,
-    POOL_SERVERS: options.gateways.map((g) => `        server ${LOOPBACK}:${g.port} max_fails=0;`).join('\n'),
-    INSTANCE_UPSTREAMS: options.gateways
-      .map((g) => `    upstream gateway_${g.instanceId} {\n        server ${LOOPBACK}:${g.port};\n        keepalive 16;\n        keepalive_timeout 4s;\n    }`)
-      .join('\n'),
-    SID_ROUTES: options.gateways.map((g) => `        "~^${g.instanceId}\\." gateway_${g.instanceId};`).join('\n'),
-  };
-  const rendered = fs.readFileSync(TEMPLATE, 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, name: string) => {
-    if (!(name in values)) throw new Error(`${TEMPLATE}: unknown placeholder ${placeholder}`);
-    return values[name];
-  });
-  return rendered;
-}
-
-/** A child process with its output kept (and optionally forwarded), stopped with a bounded wait. */
-class ManagedProcess implements FleetProcess {
-  private child!: ChildProcess;
-  private exitedWith: Promise<number | null> = Promise.resolve(null);
-  private running = false;
-  /** The last 500 lines, each with its number since the first start. */
-  private readonly tail: Array<{ n: number; line: string }> = [];
-  private lines = 0;
-  private readonly lineWaiters = new Set<() => void>();
-
-  constructor(
-    readonly name: string,
-    private readonly command: string,
-    private readonly args: string[],
-    protected env: Record<string, string>,
-    private readonly onLog?: (line: string) => void,
-    spawnNow = true,
-  ) {
-    if (spawnNow) this.spawn();
-  }
-
-  get process(): ChildProcess {
-    return this.child;
-  }
-
-  logs(): string {
-    return this.tail.map((entry) => entry.line).join('\n');
-  }
-
-  protected spawn(): void {
-    // Its own process group: a Ctrl-C in the terminal reaches only the fleet script, which stops
-    // everything in order (nginx, then the gateways, then the worker) instead of all at once.
-    const child = spawn(this.command, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.child = child;
-    this.running = true;
-    live.add(child);
-    for (const stream of [child.stdout, child.stderr]) {
-      readline.createInterface({ input: stream! }).on('line', (line) => {
-        this.tail.push({ n: this.lines++, line });
-        if (this.tail.length > 500) this.tail.shift();
-        this.onLog?.(`${this.name} | ${line}`);
-        for (const wake of this.lineWaiters) wake();
-      });
-    }
-    this.exitedWith = new Promise((resolve) => {
-      child.once('error', (error) => {
-        this.tail.push({ n: this.lines++, line: `${this.name}: ${error.message}` });
-        this.running = false;
-        live.delete(child);
-        resolve(null);
-      });
-      child.once('exit', (code) => {
-        this.running = false;
-        live.delete(child);
-        for (const wake of this.lineWaiters) wake();
-        resolve(code);
-      });
-    });
-  }
-
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.running) {
-      this.child.kill(signal);
-      const timer = setTimeout(() => killGroup(this.child), STOP_GRACE_MS);
-      const code = await this.exitedWith;
-      clearTimeout(timer);
-      return code;
-    }
-    return this.exitedWith;
-  }
-
-  /** Resolves with the first match of `pattern` in a line numbered `since` or later. */
-  waitForLine(pattern: RegExp, timeoutMs: number, since = 0): Promise<RegExpExecArray> {
-    return this.waitUntil(
-      async () => {
-        for (const { n, line } of this.tail) {
-          if (n < since) continue;
-          const match = pattern.exec(line);
-          if (match) return match;
-        }
-        return null;
-      },
-      `a line matching ${pattern}`,
-      timeoutMs,
-    );
-  }
-
-  /** Polls `check` until it gives a value; fails early, with the logs, if the process exits. */
-  async waitUntil<T>(check: () => Promise<T | null | false>, what: string, timeoutMs: number, extraLogs?: () => string): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check().catch(() => null);
-      if (value) return value;
-      const why = !this.running ? 'it exited' : Date.now() > deadline ? `${timeoutMs} ms passed` : null;
-      if (why) throw new Error(`${this.name}: ${why} while waiting for ${what}\n${this.logs()}${extraLogs ? `\n${extraLogs()}` : ''}`);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.lineWaiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, 50);
-        this.lineWaiters.add(wake);
-      });
-    }
-  }
-
-  protected get lineCount(): number {
-    return this.lines;
-  }
-}
-
-class ManagedGateway extends ManagedProcess implements FleetGateway {
-  private boundPort = 0;
-
-  constructor(
-    readonly instanceId: string,
-    shared: Record<string, string>,
-    onLog?: (line: string) => void,
-  ) {
-    super(instanceId, process.execPath, [bundle('gateway')], { ...shared, INSTANCE_ID: instanceId }, onLog, false);
-  }
-
-  get port(): number {
-    return this.boundPort;
-  }
-
-  get url(): string {
-    return `http://${LOOPBACK}:${this.boundPort}`;
-  }
-
-  /** Starts on `port` (0: any free port, then kept for restarts) and waits until /health answers 200. */
-  async start(port: number): Promise<void> {
-    this.env = { ...this.env, PORT: String(port) };
-    const since = this.lineCount;
-    this.spawn();
-    const match = await this.waitForLine(/listening on http:\/\/[^\s]+:(\d+)/, START_TIMEOUT_MS, since);
-    this.boundPort = Number(match[1]);
-    await this.waitUntil(() => httpStatus(`${this.url}/health`).then((status) => status === 200), '/health to answer 200', START_TIMEOUT_MS);
-  }
-
-  async restart(): Promise<void> {
-    await this.stop('SIGTERM');
-    await this.start(this.boundPort);
-  }
-}
-
-// Children still running when this process exits (a crash, a failed test run) are killed with it.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) killGroup(child);
-});
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL'); // nginx's workers too
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
-
-/** The hard limit on open files this process may raise nginx's to (`ulimit -Hn`), capped at 65536. */
-function openFileLimit(): number {
-  const result = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
-  const hard = result.stdout?.trim();
-  const limit = hard === 'unlimited' ? 65536 : Number(hard);
-  return Number.isInteger(limit) && limit > 0 ? Math.min(limit, 65536) : 1024;
-}
-
-async function httpStatus(url: string): Promise<number> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-  await response.arrayBuffer();
-  return response.status;
 }
 
 function portIsFree(port: number): Promise<boolean> {
