@@ -58,6 +58,13 @@ describe('forgetRequestCredentials', () => {
     });
   });
 
+  it('leaves the headers of a request that came without a credential as they were', () => {
+    const rawHeaders = ['Host', 'gw', 'Last-Event-ID', '1-0'];
+    const request = { headers: { host: 'gw', 'last-event-id': '1-0' }, rawHeaders: [...rawHeaders], url: '/api/events' } as unknown as IncomingMessage;
+    forgetRequestCredentials(request);
+    expect({ headers: request.headers, rawHeaders: request.rawHeaders }).toEqual({ headers: { host: 'gw', 'last-event-id': '1-0' }, rawHeaders });
+  });
+
   it.each([
     ['/api/events?types=job-match', '/api/events?types=job-match'],
     ['/api/events?access%5Ftoken=t&types=a', '/api/events?types=a'],

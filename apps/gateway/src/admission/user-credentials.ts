@@ -62,9 +62,18 @@ export function withoutAccessToken(url: string): string {
  * the check that needed it.
  */
 export function forgetRequestCredentials(request: IncomingMessage): void {
-  for (const name of CREDENTIAL_HEADERS) delete request.headers[name];
-  const raw = request.rawHeaders;
-  for (let i = raw.length - 2; i >= 0; i -= 2) if (CREDENTIAL_HEADERS.includes(raw[i].toLowerCase())) raw.splice(i, 2);
+  let held = false;
+  for (const name of CREDENTIAL_HEADERS) {
+    if (request.headers[name] === undefined) continue;
+    held = true;
+    delete request.headers[name];
+  }
+  // `headers` is built from `rawHeaders`: with no credential in one there is none in the other,
+  // and the scan (a lower-casing per header, on every stream open) is skipped.
+  if (held) {
+    const raw = request.rawHeaders;
+    for (let i = raw.length - 2; i >= 0; i -= 2) if (CREDENTIAL_HEADERS.includes(raw[i].toLowerCase())) raw.splice(i, 2);
+  }
   if (request.url !== undefined) request.url = withoutAccessToken(request.url);
 }
 
