@@ -7,7 +7,8 @@ interface EngineSocket {
 
 /** engine.io's server: it emits `flush` and `drain` around every write of a socket's queued packets. */
 interface EngineEvents {
-  on(event: 'flush' | 'drain', listener: (socket: EngineSocket) => void): unknown;
+  on(event: 'flush', listener: (socket: EngineSocket, packets: readonly unknown[]) => void): unknown;
+  on(event: 'drain', listener: (socket: EngineSocket) => void): unknown;
 }
 
 function tcpSocketOf(socket: EngineSocket): NetSocket | undefined {
@@ -26,7 +27,10 @@ function tcpSocketOf(socket: EngineSocket): NetSocket | undefined {
  * Listens on the server, so an idle socket carries nothing for it.
  */
 export function batchWebSocketWrites(engine: EngineEvents): void {
-  engine.on('flush', (socket) => tcpSocketOf(socket)?.cork());
+  // One packet is one frame, which ws already writes at once: only a burst is worth corking.
+  engine.on('flush', (socket, packets) => {
+    if (packets.length > 1) tcpSocketOf(socket)?.cork();
+  });
   engine.on('drain', (socket) => {
     const tcp = tcpSocketOf(socket);
     if (tcp !== undefined && tcp.writableCorked > 0) tcp.uncork();
