@@ -11,7 +11,8 @@
  * Options: --full, --write-docs (a quick run regenerates docs/benchmarks.* too),
  * --render=<results.json> (only regenerate docs/benchmarks.* from saved results),
  * --profile (every server runs with --cpu-prof into bench/results/profiles/, and
- * the CPU of its connect phase is printed by package), and for development
+ * its CPU per open and per delivery is printed by package and by function for
+ * one user's connects, N distinct users' connects and the saturation rounds), and for development
  * --no-matching, --no-publishing, --no-storm, --systems=<id,...>, --connections=<n,...>,
  * --storm=quick|full (the storm's size apart from the run's).
  */
